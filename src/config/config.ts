@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/** Topic names; every one is configurable, the defaults are the contract in design.md. */
+const topics = {
+  requested: ['TOPIC_REQUESTED', 'payments.capture.requested'],
+  succeeded: ['TOPIC_SUCCEEDED', 'payments.capture.succeeded'],
+  failed: ['TOPIC_FAILED', 'payments.capture.failed'],
+  unknown: ['TOPIC_UNKNOWN', 'payments.capture.unknown'],
+  retry: ['TOPIC_RETRY', 'payments.capture.retry'],
+  dlq: ['TOPIC_DLQ', 'payments.capture.dlq'],
+} as const;
+
+export type TopicRole = keyof typeof topics;
+export type TopicNames = Record<TopicRole, string>;
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const url = z.url({ protocol: /^https?$/ });
+const brokers = z
+  .string()
+  .min(1)
+  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((b) => /^[^:\s]+:\d+$/.test(b)), 'expected host:port[,host:port...]');
+
+const schema = z.object({
+  KAFKA_BROKERS: brokers,
+  KAFKA_CLIENT_ID: z.string().min(1).default('capture-worker'),
+  SCHEMA_REGISTRY_URL: url,
+  ANTOM_BASE_URL: url,
+  ANTOM_CLIENT_ID: z.string().min(1),
+  ANTOM_KEY_VERSION: z.string().regex(/^\d+$/).default('1'),
+  ANTOM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  ANTOM_PRIVATE_KEY: z.string().min(1).optional(),
+  ANTOM_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  ANTOM_PUBLIC_KEY: z.string().min(1).optional(),
+  GROUP_ID: z.string().min(1).default('capture-worker'),
+  MAX_IN_FLIGHT: int(1, 500),
+  API_TIMEOUT_MS: int(100, 10_000),
+  API_CONNECTIONS: int(1, 64),
+  RETRY_BASE_DELAY_MS: int(1, 1_000),
+  RETRY_MAX_DELAY_MS: int(1, 300_000),
+  RETRY_MAX_ATTEMPTS: int(1, 12),
+  RETRY_DEADLINE_MS: int(1, 24 * 3600_000),
+  RETRY_MAX_PENDING: int(1, 200_000),
+  TRANSACTION_MAX_RECORDS: int(1, 500),
+  TRANSACTION_LINGER_MS: int(0, 20),
+  SHUTDOWN_GRACE_MS: int(0, 30_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_PORT: int(0, 9464),
+  TOPIC_PARTITIONS: int(1, 12),
+  TOPIC_REPLICATION_FACTOR: int(1, 3),
+  TOPIC_MIN_INSYNC_REPLICAS: int(1, 2),
+  ...(Object.fromEntries(Object.values(topics).map(([variable, fallback]) => [variable, z.string().min(1).default(fallback)])) as Record<
+    (typeof topics)[TopicRole][0],
+    z.ZodDefault<z.ZodString>
+  >),
+});
+
+type Env = z.infer<typeof schema>;
+
+export interface KeySource {
+  /** The variable it came from, for error messages: never the key itself. */
+  name: string;
+  file?: string;
+  pem?: string;
+}
+
+export interface WorkerConfig {
+  kafka: { brokers: string[]; clientId: string; groupId: string };
+  schemaRegistryUrl: string;
+  topics: TopicNames;
+  topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
+  api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
+  maxInFlight: number;
+  retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; maxPending: number };
+  transaction: { maxRecords: number; lingerMs: number };
+  shutdownGraceMs: number;
+  logLevel: Env['LOG_LEVEL'];
+  httpPort: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment at start; the error lists every problem at once, by variable name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = schema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${describe(issue, env)}`);
+  const value = parsed.success ? parsed.data : undefined;
+  for (const [file, inline] of [
+    ['ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PRIVATE_KEY'],
+    ['ANTOM_PUBLIC_KEY_FILE', 'ANTOM_PUBLIC_KEY'],
+  ] as const) {
+    if (!env[file] && !env[inline]) problems.push(`${file}: required (or set ${inline} to the key itself)`);
+  }
+  if (value && value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  if (problems.length > 0 || !value) throw new ConfigError(problems);
+
+  return {
+    kafka: { brokers: value.KAFKA_BROKERS, clientId: value.KAFKA_CLIENT_ID, groupId: value.GROUP_ID },
+    schemaRegistryUrl: value.SCHEMA_REGISTRY_URL,
+    topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
+    topicLayout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
+    api: {
+      baseUrl: value.ANTOM_BASE_URL,
+      clientId: value.ANTOM_CLIENT_ID,
+      keyVersion: value.ANTOM_KEY_VERSION,
+      privateKey: keySource('ANTOM_PRIVATE_KEY', value.ANTOM_PRIVATE_KEY_FILE, value.ANTOM_PRIVATE_KEY),
+      vendorPublicKey: keySource('ANTOM_PUBLIC_KEY', value.ANTOM_PUBLIC_KEY_FILE, value.ANTOM_PUBLIC_KEY),
+      timeoutMs: value.API_TIMEOUT_MS,
+      connections: value.API_CONNECTIONS,
+    },
+    maxInFlight: value.MAX_IN_FLIGHT,
+    retry: {
+      baseDelayMs: value.RETRY_BASE_DELAY_MS,
+      maxDelayMs: value.RETRY_MAX_DELAY_MS,
+      maxAttempts: value.RETRY_MAX_ATTEMPTS,
+      deadlineMs: value.RETRY_DEADLINE_MS,
+      maxPending: value.RETRY_MAX_PENDING,
+    },
+    transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS },
+    shutdownGraceMs: value.SHUTDOWN_GRACE_MS,
+    logLevel: value.LOG_LEVEL,
+    httpPort: value.HTTP_PORT,
+  };
+}
+
+/** Topic-only settings, for the CLIs that talk to Kafka but not to the API. */
+export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
+  return Object.fromEntries(Object.entries(topics).map(([role, [variable, fallback]]) => [role, env[variable] || fallback])) as TopicNames;
+}
+
+function keySource(name: string, file: string | undefined, pem: string | undefined): KeySource {
+  return file ? { name: `${name}_FILE`, file } : { name, pem };
+}
+
+function describe(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
+  const variable = String(issue.path[0]);
+  if (env[variable] === undefined && issue.code === 'invalid_type') return 'required';
+  // Values are not echoed: a misplaced secret must not end up in a log line.
+  return issue.message;
+}

@@ -1,0 +1,121 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { EventName, readSchema } from './schema-files';
+import type { CaptureFailed, CaptureRequested, CaptureSucceeded, CaptureUnknown } from './types.generated';
+
+export interface EventTypes {
+  CaptureRequested: CaptureRequested;
+  CaptureSucceeded: CaptureSucceeded;
+  CaptureFailed: CaptureFailed;
+  CaptureUnknown: CaptureUnknown;
+}
+
+/** Why a record could not be decoded; each is a DLQ reason, never retried. */
+export type DecodeFailure = 'NOT_CONFLUENT_AVRO' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'MALFORMED_AVRO';
+
+export class UndecodableRecordError extends Error {
+  constructor(
+    readonly reason: DecodeFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UndecodableRecordError';
+  }
+}
+
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+/**
+ * Confluent wire format (magic byte, 4-byte schema id, Avro body) over the registry.
+ * Decoding reads any writer schema into our reader schema, with one cached resolver per writer id,
+ * so a record written with a schema that cannot be read as ours is refused, not misread.
+ */
+export class EventCodec {
+  private readonly readers = new Map<EventName, avro.Type>();
+  private readonly writerIds = new Map<EventName, number>();
+  private readonly resolvers = new Map<string, Promise<avro.Resolver | UndecodableRecordError>>();
+
+  constructor(private readonly registry: SchemaRegistry) {}
+
+  static forUrl(registryUrl: string): EventCodec {
+    return new EventCodec(new SchemaRegistry({ host: registryUrl, retry: { retries: 2 } }));
+  }
+
+  reader(name: EventName): avro.Type {
+    let type = this.readers.get(name);
+    if (!type) {
+      type = avro.Type.forSchema(readSchema(name) as avro.Schema);
+      this.readers.set(name, type);
+    }
+    return type;
+  }
+
+  /** Registers (idempotently) the schema under `<topic>-value` and encodes with that id from then on. */
+  async useSubject(name: EventName, topic: string): Promise<number> {
+    const { id } = await this.registry.register(readSchema(name), { subject: `${topic}-value` });
+    this.writerIds.set(name, id);
+    return id;
+  }
+
+  encode<N extends EventName>(name: N, value: EventTypes[N]): Buffer {
+    const id = this.writerIds.get(name);
+    if (id === undefined) throw new Error(`${name} has no schema id yet: call useSubject first`);
+    const body = this.reader(name).toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeUInt32BE(id, 1);
+    body.copy(out, HEADER_BYTES);
+    return out;
+  }
+
+  /**
+   * Throws UndecodableRecordError for bad bytes (send the record to the DLQ); any other error
+   * (registry unreachable) is transient and must not condemn the record.
+   */
+  async decode<N extends EventName>(name: N, bytes: Buffer | null): Promise<EventTypes[N]> {
+    if (!bytes || bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
+      throw new UndecodableRecordError('NOT_CONFLUENT_AVRO', `value is ${bytes ? `${bytes.length} bytes without the Confluent Avro header` : 'null'}`);
+    }
+    const writerId = bytes.readUInt32BE(1);
+    const resolver = await this.resolverFor(name, writerId);
+    if (resolver instanceof UndecodableRecordError) throw resolver;
+    try {
+      return this.reader(name).fromBuffer(bytes.subarray(HEADER_BYTES), resolver) as EventTypes[N];
+    } catch (error) {
+      throw new UndecodableRecordError('MALFORMED_AVRO', `schema id ${writerId}: ${(error as Error).message}`);
+    }
+  }
+
+  private resolverFor(name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
+    const key = `${name}:${writerId}`;
+    let pending = this.resolvers.get(key);
+    if (!pending) {
+      pending = this.buildResolver(name, writerId);
+      this.resolvers.set(key, pending);
+      // A transient registry failure must be retried on the next record, not cached.
+      pending.catch(() => this.resolvers.delete(key));
+    }
+    return pending;
+  }
+
+  private async buildResolver(name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
+    let writer: avro.Type;
+    try {
+      writer = (await this.registry.getSchema(writerId)) as unknown as avro.Type;
+    } catch (error) {
+      if (isNotFound(error)) return new UndecodableRecordError('UNKNOWN_SCHEMA_ID', `schema id ${writerId} is not in the registry`);
+      throw error;
+    }
+    try {
+      return this.reader(name).createResolver(writer);
+    } catch (error) {
+      return new UndecodableRecordError('INCOMPATIBLE_SCHEMA', `schema id ${writerId} cannot be read as ${name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const status = (error as { status?: number }).status;
+  return status === 404 || status === 422;
+}

@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig } from '../../../src/config/config';
+
+const valid = {
+  KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
+  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
+  ANTOM_BASE_URL: 'http://127.0.0.1:8080',
+  ANTOM_CLIENT_ID: 'SANDBOX_5X00000000000000',
+  ANTOM_PRIVATE_KEY_FILE: '/keys/merchant-private.pem',
+  ANTOM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
+};
+
+describe('loadConfig', () => {
+  it('applies the contract defaults and parses lists and numbers', () => {
+    const config = loadConfig({ ...valid, MAX_IN_FLIGHT: '800' });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(config.topics).toEqual({
+      requested: 'payments.capture.requested',
+      succeeded: 'payments.capture.succeeded',
+      failed: 'payments.capture.failed',
+      unknown: 'payments.capture.unknown',
+      retry: 'payments.capture.retry',
+      dlq: 'payments.capture.dlq',
+    });
+    expect(config.maxInFlight).toBe(800);
+    expect(config.api.privateKey).toEqual({ name: 'ANTOM_PRIVATE_KEY_FILE', file: '/keys/merchant-private.pem' });
+    expect(config.api.vendorPublicKey.name).toBe('ANTOM_PUBLIC_KEY');
+  });
+
+  it('honours renamed topics', () => {
+    expect(loadConfig({ ...valid, TOPIC_DLQ: 'team.dlq' }).topics.dlq).toBe('team.dlq');
+  });
+
+  it('lists every problem at once, by variable, without echoing values', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ KAFKA_BROKERS: 'nohostport', SCHEMA_REGISTRY_URL: 'ftp://x', ANTOM_CLIENT_ID: 'c', MAX_IN_FLIGHT: '-3', ANTOM_PRIVATE_KEY: 'SECRET-KEY-MATERIAL' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = error!.message;
+    for (const variable of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'ANTOM_BASE_URL: required', 'MAX_IN_FLIGHT', 'ANTOM_PUBLIC_KEY_FILE: required']) {
+      expect(message).toContain(variable);
+    }
+    expect(message).not.toContain('ANTOM_PRIVATE_KEY_FILE: required');
+    expect(message).not.toContain('SECRET-KEY-MATERIAL');
+    expect(error!.problems.length).toBe(5);
+  });
+
+  it('rejects a max retry delay below the base delay', () => {
+    expect(() => loadConfig({ ...valid, RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '100' })).toThrow('RETRY_MAX_DELAY_MS');
+  });
+});

@@ -1,0 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { GENERATED_TYPES_FILE, renderTypes } from '../../../src/events/generate-types';
+
+describe('TypeScript event types', () => {
+  it('are exactly what the .avsc files generate (run `npm run schemas:types` after a schema change)', () => {
+    expect(readFileSync(GENERATED_TYPES_FILE, 'utf8')).toBe(renderTypes());
+  });
+});
