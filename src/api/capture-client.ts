@@ -1,0 +1,170 @@
+import type { KeyObject } from 'node:crypto';
+import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header';
+import { classifyResult } from './result-codes';
+import { signMessage, verifyMessage } from './signing';
+import { CAPTURE_PATH, type CaptureRequest, type CaptureResult } from './types';
+import { validateCaptureRequest } from './validate';
+
+export type { Amount, CaptureRequest, CaptureResult, CaptureStatus } from './types';
+
+export interface CaptureClientOptions {
+  baseUrl: string;
+  clientId: string;
+  keyVersion?: string;
+  privateKey: KeyObject;
+  vendorPublicKey: KeyObject;
+  /** Deadline for one call, from queueing to the last body byte. */
+  timeoutMs: number;
+  /** Upper bound on open keep-alive connections. */
+  connections: number;
+  path?: string;
+}
+
+/** Local result codes: the outcome is unknown because of a fault on the way, not a vendor answer. */
+export const LOCAL_CODES = {
+  timeout: 'LOCAL_TIMEOUT',
+  connection: 'LOCAL_CONNECTION_ERROR',
+  http5xx: 'LOCAL_HTTP_5XX',
+  badBody: 'LOCAL_BAD_BODY',
+  badSignature: 'LOCAL_BAD_SIGNATURE',
+  aborted: 'LOCAL_ABORTED',
+} as const;
+
+const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function unknown(resultCode: string, resultMessage: string, httpStatus?: number): CaptureResult {
+  return { status: 'U', resultCode, resultMessage, local: true, ...(httpStatus !== undefined && { httpStatus }) };
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Calls the capture API: signs the request, verifies the response, and classifies it as S, F or U. */
+export class CaptureClient {
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly keyVersion: string;
+
+  constructor(private readonly o: CaptureClientOptions) {
+    const base = new URL(o.baseUrl);
+    this.path = base.pathname.replace(/\/+$/, '') + (o.path ?? CAPTURE_PATH);
+    this.keyVersion = o.keyVersion ?? '1';
+    this.pool = new Pool(base.origin, {
+      connections: o.connections,
+      headersTimeout: o.timeoutMs,
+      bodyTimeout: o.timeoutMs,
+      connect: { timeout: o.timeoutMs },
+    });
+  }
+
+  /** Never throws for a transport fault: anything uncertain is U with a LOCAL_* code. */
+  async capture(req: CaptureRequest, signal?: AbortSignal): Promise<CaptureResult> {
+    const problem = validateCaptureRequest(req);
+    if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: problem.message, local: true };
+    if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted before sending');
+
+    // Built field by field so nothing but the API fields is sent, then signed as these exact bytes.
+    const body = Buffer.from(
+      JSON.stringify({
+        captureRequestId: req.captureRequestId,
+        paymentId: req.paymentId,
+        captureAmount: { currency: req.captureAmount.currency, value: req.captureAmount.value },
+      }),
+    );
+    const time = String(Date.now());
+    const signature = await signMessage(
+      { method: 'POST', path: this.path, clientId: this.o.clientId, time, body },
+      this.o.privateKey,
+      this.keyVersion,
+    );
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.o.timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const res = await this.pool.request({
+        method: 'POST',
+        path: this.path,
+        headers: {
+          'content-type': 'application/json; charset=UTF-8',
+          'client-id': this.o.clientId,
+          'request-time': time,
+          signature,
+        },
+        body,
+        signal: controller.signal,
+      });
+      const responseBody = Buffer.from(await res.body.arrayBuffer());
+      return await this.interpret(res.statusCode, res.headers, responseBody);
+    } catch (err) {
+      if (timedOut) return unknown(LOCAL_CODES.timeout, `no complete response within ${this.o.timeoutMs} ms`);
+      if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted by the caller while in flight');
+      const code = (err as { code?: string }).code ?? 'error';
+      if (TIMEOUT_ERRORS.has(code)) return unknown(LOCAL_CODES.timeout, `transport timeout (${code})`);
+      return unknown(LOCAL_CODES.connection, `transport failure (${code})`);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async interpret(httpStatus: number, headers: IncomingHttpHeaders, body: Buffer): Promise<CaptureResult> {
+    if (httpStatus >= 500) return unknown(LOCAL_CODES.http5xx, `HTTP ${httpStatus}`, httpStatus);
+
+    // The vendor echoes our client id; a response for another client is as untrusted as a bad signature.
+    const trusted =
+      header(headers, 'client-id') === this.o.clientId &&
+      (await verifyMessage(
+        { method: 'POST', path: this.path, clientId: this.o.clientId, time: header(headers, 'response-time') ?? '', body },
+        header(headers, 'signature'),
+        this.o.vendorPublicKey,
+      ));
+    if (!trusted) return unknown(LOCAL_CODES.badSignature, 'response signature missing or invalid', httpStatus);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return unknown(LOCAL_CODES.badBody, 'response body is not JSON', httpStatus);
+    }
+    const json = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const result = json.result as Record<string, unknown> | undefined;
+    const resultCode = optionalString(result?.resultCode);
+    if (!resultCode) return unknown(LOCAL_CODES.badBody, 'response has no result code', httpStatus);
+
+    const status = classifyResult(result);
+    const captureResult: CaptureResult = {
+      status,
+      resultCode,
+      resultMessage: optionalString(result?.resultMessage) ?? '',
+      local: false,
+      httpStatus,
+    };
+    if (status === 'S') {
+      const captureId = optionalString(json.captureId);
+      const captureTime = optionalString(json.captureTime);
+      const acquirerReferenceNo = optionalString(json.acquirerReferenceNo);
+      if (captureId !== undefined) captureResult.captureId = captureId;
+      if (captureTime !== undefined) captureResult.captureTime = captureTime;
+      if (acquirerReferenceNo !== undefined) captureResult.acquirerReferenceNo = acquirerReferenceNo;
+    }
+    return captureResult;
+  }
+
+  /** Waits for in-flight calls, then closes the connections. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
