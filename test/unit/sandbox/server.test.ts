@@ -1,0 +1,129 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { request } from 'undici';
+import { signMessage, verifyMessage } from '../../../src/api/signing';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server';
+
+/** The sandbox's HTTP surface, spoken to with raw requests. */
+
+const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PATH = '/ams/api/v1/payments/capture';
+const CLIENT_ID = 'CLIENT_1';
+
+interface Raw {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  json: { result?: { resultStatus: string; resultCode: string } } & Record<string, unknown>;
+}
+
+async function call(sandbox: Sandbox, body: string, opts: { sign?: boolean; clientId?: string } = {}): Promise<Raw> {
+  const clientId = opts.clientId ?? CLIENT_ID;
+  const time = String(Date.now());
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'client-id': clientId, 'request-time': time };
+  if (opts.sign !== false) {
+    const signed = { method: 'POST', path: PATH, clientId, time, body: Buffer.from(body) };
+    headers.signature = await signMessage(signed, merchant.privateKey, '1');
+  }
+  const res = await request(`${sandbox.url}${PATH}`, { method: 'POST', headers, body });
+  const raw = Buffer.from(await res.body.arrayBuffer());
+  return {
+    status: res.statusCode,
+    headers: res.headers as Record<string, string>,
+    body: raw,
+    json: JSON.parse(raw.toString()) as Raw['json'],
+  };
+}
+
+async function verified(sandbox: Sandbox, r: Raw): Promise<boolean> {
+  const m = { method: 'POST', path: PATH, clientId: r.headers['client-id']!, time: r.headers['response-time']!, body: r.body };
+  return verifyMessage(m, r.headers.signature, sandbox.publicKey);
+}
+
+const captureBody = (paymentId = 'pay-1', captureRequestId = 'req-1', value = '10'): string =>
+  JSON.stringify({ captureRequestId, paymentId, captureAmount: { currency: 'USD', value } });
+
+const started: Sandbox[] = [];
+async function sandboxWith(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
+  const sandbox = await startSandbox({ merchantPublicKey: merchant.publicKey, ...options });
+  started.push(sandbox);
+  return sandbox;
+}
+afterAll(() => Promise.all(started.map((s) => s.close())));
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await sandboxWith({ clientId: CLIENT_ID });
+});
+beforeEach(() => sandbox.reset());
+
+describe('sandbox server', () => {
+  it('captures a signed call and signs its answer', async () => {
+    const r = await call(sandbox, captureBody());
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ result: { resultStatus: 'S', resultCode: 'SUCCESS' }, captureRequestId: 'req-1' });
+    expect(r.headers['client-id']).toBe(CLIENT_ID);
+    expect(await verified(sandbox, r)).toBe(true);
+  });
+
+  it.each([
+    ['an unsigned call', { sign: false }],
+    ['a call from another client id', { clientId: 'CLIENT_2' }],
+  ])('refuses %s with a signed 401 ACCESS_DENIED', async (_name, opts) => {
+    const r = await call(sandbox, captureBody(), opts);
+    expect(r.status).toBe(401);
+    expect(r.json.result).toMatchObject({ resultStatus: 'F', resultCode: 'ACCESS_DENIED' });
+    expect(await verified(sandbox, r)).toBe(true);
+    expect(sandbox.stats()).toMatchObject({ calls: 1, rejectedSignatures: 1, captures: 0 });
+    expect(sandbox.requestStats('req-1').calls).toBe(0);
+  });
+
+  it.each([
+    ['a body that is not JSON', 'not json', 400, 'body is not a JSON object'],
+    ['an illegal field', captureBody('pay-1', 'req-1', '-5'), 400, 'captureAmount.value'],
+    ['a body over 64 KiB', 'x'.repeat(70 * 1024), 413, 'exceeds'],
+  ])('answers %s with PARAM_ILLEGAL', async (_name, body, status, message) => {
+    const r = await call(sandbox, body);
+    expect(r.status).toBe(status);
+    expect(r.json.result).toMatchObject({ resultStatus: 'F', resultCode: 'PARAM_ILLEGAL' });
+    expect(JSON.stringify(r.json)).toContain(message);
+    expect(await verified(sandbox, r)).toBe(true);
+  });
+
+  it('serves stats per captureRequestId and in total, and resets over HTTP', async () => {
+    await call(sandbox, captureBody());
+    await call(sandbox, captureBody());
+    const perId = await request(`${sandbox.url}/sandbox/stats?captureRequestId=req-1`);
+    expect(await perId.body.json()).toMatchObject({ captureRequestId: 'req-1', calls: 2, finalStatus: 'S' });
+    const totals = await request(`${sandbox.url}/sandbox/stats`);
+    expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, inFlight: 0, maxConcurrent: 1 });
+    const reset = await request(`${sandbox.url}/sandbox/reset`, { method: 'POST' });
+    expect(reset.statusCode).toBe(200);
+    await reset.body.dump();
+    expect(sandbox.stats().calls).toBe(0);
+    const missing = await request(`${sandbox.url}/nowhere`);
+    expect(missing.statusCode).toBe(404);
+    await missing.body.dump();
+  });
+
+  it('adds the configured latency and counts concurrent calls', async () => {
+    const slow = await sandboxWith({ latencyMs: 100, jitterMs: 20 });
+    const t0 = Date.now();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call(slow, captureBody('p', `id-${i}`))));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    expect(results.every((r) => r.json.result?.resultCode === 'SUCCESS')).toBe(true);
+    expect(slow.stats()).toMatchObject({ calls: 5, captures: 5, inFlight: 0, maxConcurrent: 5 });
+  });
+
+  it('closes promptly while answers are held back, leaving no timer behind', async () => {
+    const held = await startSandbox({ merchantPublicKey: merchant.publicKey, timeoutDelayMs: 60_000 });
+    const pending = call(held, captureBody('timeout-1-x')).then(
+      () => 'answered',
+      () => 'cut off',
+    );
+    while (held.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    const t0 = Date.now();
+    await held.close();
+    expect(await pending).toBe('cut off');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
