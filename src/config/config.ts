@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { KeySource } from '../api/keys';
 
 /** Topic names; every one is configurable, the defaults are the contract in design.md. */
 const topics = {
@@ -56,13 +57,6 @@ const schema = z.object({
 });
 
 type Env = z.infer<typeof schema>;
-
-export interface KeySource {
-  /** The variable it came from, for error messages: never the key itself. */
-  name: string;
-  file?: string;
-  pem?: string;
-}
 
 export interface WorkerConfig {
   kafka: { brokers: string[]; clientId: string; groupId: string };

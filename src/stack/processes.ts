@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sleep } from '../util/sleep';
 
 /** A background Java process the stack started, remembered by a pid file so `down` stops only its own. */
 export interface ManagedProcess {
@@ -50,10 +51,6 @@ export async function stop(proc: ManagedProcess, graceMs = 15000): Promise<boole
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   return true;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls `probe` until it resolves true or the timeout passes; the error names the log to read. */

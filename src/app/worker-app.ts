@@ -1,0 +1,60 @@
+import os from 'node:os';
+import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
+import { CaptureClient } from '../api/capture-client';
+import { loadPrivateKey, loadPublicKey } from '../api/keys';
+import type { WorkerConfig } from '../config/config';
+import { EventCodec } from '../events/event-codec';
+import { createLogger, Logger } from '../observability/logger';
+import { startHealthServer } from '../observability/http-server';
+import { WorkerMetrics } from '../observability/metrics';
+import { CaptureWorker } from '../pipeline/capture-worker';
+import { startLagReporter } from '../observability/lag-reporter';
+
+export interface RunningWorker {
+  worker: CaptureWorker;
+  healthPort: number;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Wires configuration into a running worker with its health and metrics endpoint. */
+export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
+  const logger = createLogger(config.logLevel);
+  // Keys are parsed once, here: a malformed key stops the start with the variable's name.
+  const privateKey = loadPrivateKey(config.api.privateKey);
+  const vendorPublicKey = loadPublicKey(config.api.vendorPublicKey);
+  const kafka = new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    logLevel: kafkaLogLevel.WARN,
+    logCreator: () => ({ level, log }) => logger[level <= kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: log.logger, ...log }, log.message),
+  });
+  const codec = EventCodec.forUrl(config.schemaRegistryUrl);
+  const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections });
+  const metrics = new WorkerMetrics(true);
+  const transactionalId = env.TRANSACTIONAL_ID || `${config.kafka.groupId}-${os.hostname()}`;
+  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics, transactionalId });
+  const health = await startHealthServer(config.httpPort, {
+    registry: metrics.registry,
+    ready: async () => worker.ready && (await registryReachable(config.schemaRegistryUrl)),
+  });
+  const lag = startLagReporter(kafka, config, metrics);
+  logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalId, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
+  await worker.start();
+  return {
+    worker,
+    healthPort: health.port,
+    logger,
+    async stop() {
+      await worker.stop();
+      lag.stop();
+      await api.close();
+      await new Promise((resolve) => health.close(resolve));
+    },
+  };
+}
+
+async function registryReachable(url: string): Promise<boolean> {
+  const response = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(2000) });
+  return response.ok;
+}

@@ -1,0 +1,34 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
+import { topicNames } from '../config/config';
+import { ensureTopics } from '../app/topics';
+import { productSchemas, registerSchemas } from '../events/schema-registration';
+
+const env = z.object({
+  KAFKA_BROKERS: z.string().min(1),
+  SCHEMA_REGISTRY_URL: z.url(),
+  TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).default(1),
+});
+
+/** One-shot: creates the missing topics and registers every schema under `<topic>-value`. */
+export async function runInit(): Promise<void> {
+  const settings = env.parse(process.env);
+  const topics = topicNames();
+  const admin = new Kafka({ clientId: 'capture-worker-init', brokers: settings.KAFKA_BROKERS.split(','), logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, topics, {
+      partitions: settings.TOPIC_PARTITIONS,
+      replicationFactor: settings.TOPIC_REPLICATION_FACTOR,
+      minInsyncReplicas: settings.TOPIC_MIN_INSYNC_REPLICAS,
+    });
+    console.log(created.length ? `created topics: ${created.join(', ')}` : 'all topics exist');
+  } finally {
+    await admin.disconnect();
+  }
+  for (const { subject, id } of await registerSchemas(settings.SCHEMA_REGISTRY_URL, productSchemas(topics))) {
+    console.log(`registered ${subject} (id ${id})`);
+  }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from '../config/config';
+import { runInit } from './init';
+import { runProduce } from './produce';
+import { runTail } from './tail';
+import { startWorkerApp } from '../app/worker-app';
+
+const USAGE = `usage: capture-worker [command]
+  run        consume CaptureRequested and execute captures (default)
+  init       create missing topics and register the event schemas (BACKWARD-checked)
+  produce    JSON lines on stdin → CaptureRequested events
+  tail       outcome events → JSON lines on stdout (--key ID to filter, --follow to keep reading)
+Configuration is read from the environment; see README.md.`;
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const app = await startWorkerApp(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ signal }, 'shutdown requested');
+    app.stop().then(
+      () => process.exit(0),
+      (error: Error) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  app.worker.onFatal = () => {
+    void app.stop().finally(() => process.exit(1));
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'run', ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run();
+    case 'init':
+      return runInit();
+    case 'produce':
+      return runProduce(rest);
+    case 'tail':
+      return runTail(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`unknown command "${command}"\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: Error) => {
+  console.error(error instanceof ConfigError ? error.message : `capture-worker: ${error.message}`);
+  process.exit(error instanceof ConfigError ? 78 : 1);
+});

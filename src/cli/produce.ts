@@ -1,0 +1,69 @@
+import readline from 'node:readline';
+import { Kafka, logLevel, Message } from 'kafkajs';
+import { validateCaptureRequest } from '../api/validate';
+import { topicNames } from '../config/config';
+import { EventCodec } from '../events/event-codec';
+import type { CaptureRequested } from '../events/types.generated';
+import { requireEnv } from './env';
+
+/** A JSON line as integrating teams write it: the request plus its key. */
+export interface RequestLine extends CaptureRequested {
+  captureRequestId: string;
+}
+
+/** Parses and validates one line; the error names the field. */
+export function parseRequestLine(line: string, now = Date.now()): { key: string; value: CaptureRequested } {
+  let raw: Partial<RequestLine>;
+  try {
+    raw = JSON.parse(line) as Partial<RequestLine>;
+  } catch {
+    throw new Error('not JSON');
+  }
+  const request = { captureRequestId: String(raw.captureRequestId ?? ''), paymentId: String(raw.paymentId ?? ''), captureAmount: { currency: String(raw.captureAmount?.currency ?? ''), value: String(raw.captureAmount?.value ?? '') } };
+  const problem = validateCaptureRequest(request);
+  if (problem) throw new Error(`${problem.field}: ${problem.message}`);
+  const metadata = raw.metadata ?? {};
+  if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) throw new Error('metadata: must be an object of strings');
+  return {
+    key: request.captureRequestId,
+    value: { paymentId: request.paymentId, captureAmount: request.captureAmount, requestedAt: typeof raw.requestedAt === 'number' ? raw.requestedAt : now, metadata },
+  };
+}
+
+/** `capture-worker produce`: JSON lines on stdin → CaptureRequested events; invalid lines are reported and skipped. */
+export async function runProduce(_args: string[]): Promise<void> {
+  const topics = topicNames();
+  const codec = EventCodec.forUrl(requireEnv('SCHEMA_REGISTRY_URL'));
+  await codec.useSubject('CaptureRequested', topics.requested);
+  const producer = new Kafka({ clientId: 'capture-worker-produce', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR }).producer({ idempotent: true });
+  await producer.connect();
+  let lineNo = 0;
+  let sent = 0;
+  let rejected = 0;
+  let batch: Message[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await producer.send({ topic: topics.requested, messages: batch });
+    sent += batch.length;
+    batch = [];
+  };
+  try {
+    for await (const line of readline.createInterface({ input: process.stdin })) {
+      lineNo++;
+      if (!line.trim()) continue;
+      try {
+        const { key, value } = parseRequestLine(line);
+        batch.push({ key, value: codec.encode('CaptureRequested', value) });
+        if (batch.length >= 500) await flush();
+      } catch (error) {
+        rejected++;
+        console.error(`line ${lineNo}: ${(error as Error).message}`);
+      }
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+  }
+  console.error(`produced ${sent} CaptureRequested to ${topics.requested}${rejected ? `; rejected ${rejected} invalid line(s)` : ''}`);
+  if (rejected > 0) process.exitCode = 1;
+}

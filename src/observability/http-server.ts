@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface HealthSources {
+  /** Consumer joined, producer connected, registry reachable. */
+  ready(): Promise<boolean> | boolean;
+  registry: Registry;
+}
+
+/** `/healthz` (the process answers), `/readyz` (it can do work) and `/metrics` on a port of their own. */
+export async function startHealthServer(port: number, sources: HealthSources, host = '0.0.0.0'): Promise<http.Server & { port: number }> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    if (path === '/healthz') return reply(200, 'ok\n');
+    if (path === '/readyz') {
+      Promise.resolve(sources.ready())
+        .then((ready) => reply(ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n'))
+        .catch(() => reply(503, 'not ready\n'));
+      return;
+    }
+    if (path === '/metrics') {
+      sources.registry
+        .metrics()
+        .then((text) => reply(200, text, sources.registry.contentType))
+        .catch((error: Error) => reply(500, error.message));
+      return;
+    }
+    reply(404, 'not found: try /healthz, /readyz or /metrics\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return Object.assign(server, { port: typeof address === 'object' && address ? address.port : port });
+}

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The worker's Prometheus metrics, on a registry of its own (several workers can share a process in tests). */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly consumed = new Counter({ name: 'capture_records_consumed_total', help: 'Records taken from the request and retry topics', labelNames: ['topic'], registers: [this.registry] });
+  readonly outcomes = new Counter({ name: 'capture_outcomes_total', help: 'Outcome events committed, by status and result code', labelNames: ['status', 'code'], registers: [this.registry] });
+  readonly apiLatency = new Histogram({
+    name: 'capture_api_latency_seconds',
+    help: 'Capture API call latency',
+    labelNames: ['status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({ name: 'capture_in_flight', help: 'Records admitted and not yet committed', registers: [this.registry] });
+  readonly retriesScheduled = new Counter({ name: 'capture_retries_scheduled_total', help: 'Retries written to the retry topic', registers: [this.registry] });
+  readonly retriesFired = new Counter({ name: 'capture_retries_fired_total', help: 'Retries taken off the retry topic when due', registers: [this.registry] });
+  readonly retriesPending = new Gauge({ name: 'capture_retries_pending', help: 'Retries held in memory until due', registers: [this.registry] });
+  readonly retryFireDelay = new Histogram({
+    name: 'capture_retry_fire_delay_seconds',
+    help: 'How late a retry fired after its due time',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({ name: 'capture_dlq_total', help: 'Records sent to the DLQ', labelNames: ['reason'], registers: [this.registry] });
+  readonly consumerLag = new Gauge({ name: 'capture_consumer_lag', help: 'High watermark minus next offset, per partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly commitLatency = new Histogram({
+    name: 'capture_transaction_commit_seconds',
+    help: 'Kafka transaction (outcomes + offsets) commit latency',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly transactionRecords = new Histogram({ name: 'capture_transaction_records', help: 'Consumed records per transaction', buckets: [1, 5, 10, 50, 100, 250, 500, 1000], registers: [this.registry] });
+  readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] });
+
+  constructor(defaultMetrics = false) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

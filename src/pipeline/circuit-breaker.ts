@@ -1,0 +1,98 @@
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  /** How many recent calls are judged. */
+  windowSize: number;
+  /** No verdict before this many calls in the window. */
+  minCalls: number;
+  /** Open when at least this share of the window were unknown. */
+  faultRatio: number;
+  openMs: number;
+  maxOpenMs: number;
+}
+
+export const DEFAULT_BREAKER: CircuitBreakerOptions = { windowSize: 50, minCalls: 20, faultRatio: 0.5, openMs: 1000, maxOpenMs: 30_000 };
+
+/**
+ * Stops calling an API that answers mostly "unknown" (refused connections, timeouts, 5xx): calls
+ * wait while the circuit is open instead of failing, one probe goes through when it half-opens,
+ * and each failed probe doubles the pause. Waiting calls hold their in-flight slots, so the
+ * consumer stops fetching too: the outage slows the whole pipeline down rather than hammering.
+ */
+export class CircuitBreaker {
+  private readonly window: boolean[] = [];
+  private faults = 0;
+  private current: CircuitState = 'closed';
+  private openFor: number;
+  private probing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
+    private readonly onChange: (state: CircuitState) => void = () => undefined,
+  ) {
+    this.openFor = options.openMs;
+  }
+
+  get state(): CircuitState {
+    return this.current;
+  }
+
+  /** Resolves when a call may go out. */
+  async admit(): Promise<void> {
+    while (this.current === 'open' || (this.current === 'half-open' && this.probing)) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.current === 'half-open') this.probing = true;
+  }
+
+  record(fault: boolean): void {
+    if (this.current === 'half-open' && this.probing) {
+      this.probing = false;
+      if (fault) this.open(Math.min(this.openFor * 2, this.options.maxOpenMs));
+      else this.close();
+      return;
+    }
+    this.window.push(fault);
+    if (fault) this.faults++;
+    if (this.window.length > this.options.windowSize && this.window.shift()) this.faults--;
+    if (this.current === 'closed' && this.window.length >= this.options.minCalls && this.faults / this.window.length >= this.options.faultRatio) {
+      this.open(this.options.openMs);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.wakeAll();
+  }
+
+  private open(forMs: number): void {
+    this.openFor = forMs;
+    this.transition('open');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.transition('half-open');
+      this.wakeAll();
+    }, forMs);
+    this.timer.unref?.();
+  }
+
+  private close(): void {
+    this.window.length = 0;
+    this.faults = 0;
+    this.openFor = this.options.openMs;
+    this.transition('closed');
+    this.wakeAll();
+  }
+
+  private transition(state: CircuitState): void {
+    if (this.current === state) return;
+    this.current = state;
+    this.onChange(state);
+  }
+
+  private wakeAll(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Commit bookkeeping for one assigned partition. Records complete out of order (different keys run
+ * concurrently), but the committed offset only advances past a contiguous run of completed records.
+ * Completed records above that point are written into the commit's metadata, so a consumer that
+ * takes the partition over after a crash skips them instead of publishing their outcomes twice.
+ */
+export class PartitionProgress {
+  private readonly pending: number[] = [];
+  private head = 0;
+  private readonly done = new Set<number>();
+  private nextToCommit: number | undefined;
+  private highest = -1;
+  /** Set when the partition is taken away by a rebalance: its results must not be committed. */
+  revoked = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    /** Completed above the committed offset, as recorded by the previous owner. */
+    private readonly alreadyDone: ReadonlySet<number> = new Set(),
+  ) {}
+
+  /** False for records this owner has already taken (a re-fetch after a rejoin): skip them. */
+  dispatch(offset: number): boolean {
+    if (offset <= this.highest) return false;
+    this.highest = offset;
+    this.pending.push(offset);
+    return true;
+  }
+
+  wasCompletedBefore(offset: number): boolean {
+    return this.alreadyDone.has(offset);
+  }
+
+  complete(offset: number): void {
+    this.done.add(offset);
+  }
+
+  /** The offset to commit (next to read) and metadata listing completed offsets above it, or undefined when nothing moved. */
+  commitPoint(maxMetadataChars = 4000): { offset: string; metadata: string } | undefined {
+    const before = this.nextToCommit;
+    while (this.head < this.pending.length && this.done.has(this.pending[this.head])) {
+      const offset = this.pending[this.head++];
+      this.done.delete(offset);
+      this.nextToCommit = offset + 1;
+    }
+    if (this.head > 4096 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.nextToCommit === before && this.done.size === 0) return undefined;
+    // Nothing contiguous yet: commit where reading started, so the completed ones are still recorded.
+    const base = this.nextToCommit ?? this.pending[this.head];
+    return { offset: String(base), metadata: encodeCompleted(base, this.done, maxMetadataChars) };
+  }
+
+  get inFlight(): number {
+    return this.pending.length - this.head;
+  }
+}
+
+const FORMAT = 'cw1:';
+
+/**
+ * Completed offsets as ranges relative to the commit point, base 36: `cw1:3-5,9` means
+ * base+3..base+5 and base+9. Cut at `maxChars`; what is cut is replayed (idempotently) instead.
+ */
+export function encodeCompleted(base: number, done: ReadonlySet<number>, maxChars: number): string {
+  if (done.size === 0) return '';
+  const sorted = Array.from(done).sort((a, b) => a - b);
+  let out = FORMAT;
+  let start = sorted[0];
+  let end = start;
+  const append = (): boolean => {
+    const piece = `${start === end ? (start - base).toString(36) : `${(start - base).toString(36)}-${(end - base).toString(36)}`}`;
+    const next = out.length === FORMAT.length ? out + piece : `${out},${piece}`;
+    if (next.length > maxChars) return false;
+    out = next;
+    return true;
+  };
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === end + 1) end = sorted[i];
+    else {
+      if (!append()) return out;
+      start = end = sorted[i];
+    }
+  }
+  append();
+  return out;
+}
+
+export function decodeCompleted(base: number, metadata: string | null | undefined): Set<number> {
+  const offsets = new Set<number>();
+  if (!metadata?.startsWith(FORMAT)) return offsets;
+  for (const piece of metadata.slice(FORMAT.length).split(',')) {
+    const [from, to] = piece.split('-').map((n) => parseInt(n, 36));
+    if (Number.isNaN(from)) continue;
+    for (let o = from; o <= (Number.isNaN(to) || to === undefined ? from : to); o++) offsets.add(base + o);
+  }
+  return offsets;
+}
