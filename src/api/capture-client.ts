@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { Pool } from 'undici';
-import type { IncomingHttpHeaders } from 'undici/types/header';
+import { Pool, type Dispatcher } from 'undici';
 import { classifyResult } from './result-codes';
 import { signMessage, verifyMessage } from './signing';
 import { CAPTURE_PATH, type CaptureRequest, type CaptureResult } from './types';
@@ -31,13 +30,15 @@ export const LOCAL_CODES = {
   aborted: 'LOCAL_ABORTED',
 } as const;
 
+type ResponseHeaders = Dispatcher.ResponseData['headers'];
+
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function unknown(resultCode: string, resultMessage: string, httpStatus?: number): CaptureResult {
   return { status: 'U', resultCode, resultMessage, local: true, ...(httpStatus !== undefined && { httpStatus }) };
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+function header(headers: ResponseHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -64,7 +65,10 @@ export class CaptureClient {
     });
   }
 
-  /** Never throws for a transport fault: anything uncertain is U with a LOCAL_* code. */
+  /**
+   * Never throws for a transport fault: anything uncertain is U with a LOCAL_* code.
+   * Only a signing failure (an unusable private key, before anything is sent) rejects.
+   */
   async capture(req: CaptureRequest, signal?: AbortSignal): Promise<CaptureResult> {
     const problem = validateCaptureRequest(req);
     if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: problem.message, local: true };
@@ -120,7 +124,7 @@ export class CaptureClient {
     }
   }
 
-  private async interpret(httpStatus: number, headers: IncomingHttpHeaders, body: Buffer): Promise<CaptureResult> {
+  private async interpret(httpStatus: number, headers: ResponseHeaders, body: Buffer): Promise<CaptureResult> {
     if (httpStatus >= 500) return unknown(LOCAL_CODES.http5xx, `HTTP ${httpStatus}`, httpStatus);
 
     // The vendor echoes our client id; a response for another client is as untrusted as a bad signature.

@@ -4,10 +4,9 @@ import type { SandboxStore } from './store';
 
 /** Outcomes scripted by the paymentId prefix (design.md, "The sandbox"). */
 
-export type Scenario =
-  | { kind: 'normal' }
-  | { kind: 'fail'; code: string }
-  | { kind: 'unknown' | 'inprocess' | 'timeout' | 'http500' | 'badsig'; n: number };
+type CountedKind = 'unknown' | 'inprocess' | 'timeout' | 'http500' | 'badsig';
+
+export type Scenario = { kind: 'normal' } | { kind: 'fail'; code: string } | { kind: CountedKind; n: number };
 
 const COUNTED = /^(unknown|inprocess|timeout|http500|badsig)-(\d+)-/;
 const FAIL = /^fail-([A-Z0-9_]+)-/;
@@ -16,7 +15,7 @@ export function parseScenario(paymentId: string): Scenario {
   const fail = FAIL.exec(paymentId);
   if (fail) return { kind: 'fail', code: fail[1]! };
   const counted = COUNTED.exec(paymentId);
-  if (counted) return { kind: counted[1] as 'unknown', n: Number(counted[2]) };
+  if (counted) return { kind: counted[1] as CountedKind, n: Number(counted[2]) };
   return { kind: 'normal' };
 }
 
