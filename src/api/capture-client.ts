@@ -72,7 +72,6 @@ export class CaptureClient {
   async capture(req: CaptureRequest, signal?: AbortSignal): Promise<CaptureResult> {
     const problem = validateCaptureRequest(req);
     if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: problem.message, local: true };
-    if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted before sending');
 
     // Built field by field so nothing but the API fields is sent, then signed as these exact bytes.
     const body = Buffer.from(
@@ -88,6 +87,7 @@ export class CaptureClient {
       this.o.privateKey,
       this.keyVersion,
     );
+    if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted before sending');
 
     const controller = new AbortController();
     let timedOut = false;
