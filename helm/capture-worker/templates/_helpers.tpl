@@ -109,6 +109,17 @@ RETRY_MAX_ATTEMPTS: {{ .maxAttempts | int64 | quote }}
 {{- if not (kindIs "invalid" .deadlineMs) }}
 RETRY_DEADLINE_MS: {{ .deadlineMs | int64 | quote }}
 {{- end }}
+{{- if not (kindIs "invalid" .maxPending) }}
+RETRY_MAX_PENDING: {{ .maxPending | int64 | quote }}
+{{- end }}
+{{- end }}
+{{- with $c.transaction }}
+{{- if not (kindIs "invalid" .maxRecords) }}
+TRANSACTION_MAX_RECORDS: {{ .maxRecords | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .lingerMs) }}
+TRANSACTION_LINGER_MS: {{ .lingerMs | int64 | quote }}
+{{- end }}
 {{- end }}
 SHUTDOWN_GRACE_MS: {{ $c.shutdownGraceMs | int64 | quote }}
 LOG_LEVEL: {{ $c.logLevel | quote }}
@@ -131,6 +142,11 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
 {{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable) }}
 {{- fail "capture-worker: podDisruptionBudget needs maxUnavailable or minAvailable" }}
+{{- end }}
+{{- with .Values.config.retry }}
+{{- if and (not (kindIs "invalid" .baseDelayMs)) (not (kindIs "invalid" .maxDelayMs)) (lt (int64 .maxDelayMs) (int64 .baseDelayMs)) }}
+{{- fail "capture-worker: config.retry.maxDelayMs must be at least config.retry.baseDelayMs" }}
+{{- end }}
 {{- end }}
 {{- if gt (int64 .Values.config.topics.minInsyncReplicas) (int64 .Values.config.topics.replicationFactor) }}
 {{- fail "capture-worker: config.topics.minInsyncReplicas cannot exceed config.topics.replicationFactor" }}
