@@ -19,11 +19,22 @@ export function parseRequestLine(line: string, now = Date.now()): { key: string;
   } catch {
     throw new Error('not JSON');
   }
-  const request = { captureRequestId: String(raw.captureRequestId ?? ''), paymentId: String(raw.paymentId ?? ''), captureAmount: { currency: String(raw.captureAmount?.currency ?? ''), value: String(raw.captureAmount?.value ?? '') } };
+  // Strings only, as the API takes them: a number or object is an error, never coerced.
+  const text = (field: string, value: unknown): string => {
+    if (typeof value !== 'string') throw new Error(`${field}: must be a string`);
+    return value;
+  };
+  const request = {
+    captureRequestId: text('captureRequestId', raw.captureRequestId),
+    paymentId: text('paymentId', raw.paymentId),
+    captureAmount: { currency: text('captureAmount.currency', raw.captureAmount?.currency), value: text('captureAmount.value', raw.captureAmount?.value) },
+  };
   const problem = validateCaptureRequest(request);
   if (problem) throw new Error(`${problem.field}: ${problem.message}`);
   const metadata = raw.metadata ?? {};
-  if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) throw new Error('metadata: must be an object of strings');
+  if (typeof metadata !== 'object' || Array.isArray(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) {
+    throw new Error('metadata: must be an object of strings');
+  }
   return {
     key: request.captureRequestId,
     value: { paymentId: request.paymentId, captureAmount: request.captureAmount, requestedAt: typeof raw.requestedAt === 'number' ? raw.requestedAt : now, metadata },

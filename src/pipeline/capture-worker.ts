@@ -285,7 +285,7 @@ export class CaptureWorker {
   private async call(request: CaptureRequest): Promise<CaptureResult> {
     const problem = validateCaptureRequest(request);
     if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true };
-    await this.breaker.admit();
+    const probe = await this.breaker.admit();
     const timer = this.metrics.apiLatency.startTimer();
     let result: CaptureResult | undefined;
     try {
@@ -293,7 +293,7 @@ export class CaptureWorker {
       return result;
     } finally {
       timer({ status: result?.status ?? 'U' });
-      this.breaker.record(result === undefined || (result.status === 'U' && result.local));
+      this.breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
     }
   }
 

@@ -25,6 +25,7 @@ export class CircuitBreaker {
   private current: CircuitState = 'closed';
   private openFor: number;
   private probing = false;
+  private disposed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly waiters: Array<() => void> = [];
 
@@ -39,16 +40,19 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Resolves when a call may go out. */
-  async admit(): Promise<void> {
-    while (this.current === 'open' || (this.current === 'half-open' && this.probing)) {
+  /** Resolves when a call may go out: true when that call is the half-open probe. */
+  async admit(): Promise<boolean> {
+    while (!this.disposed && (this.current === 'open' || (this.current === 'half-open' && this.probing))) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    if (this.current === 'half-open') this.probing = true;
+    if (this.current !== 'half-open' || this.disposed) return false;
+    this.probing = true;
+    return true;
   }
 
-  record(fault: boolean): void {
-    if (this.current === 'half-open' && this.probing) {
+  /** Only the probe's own result decides a half-open circuit; late results of older calls do not. */
+  record(fault: boolean, probe = false): void {
+    if (probe) {
       this.probing = false;
       if (fault) this.open(Math.min(this.openFor * 2, this.options.maxOpenMs));
       else this.close();
@@ -63,6 +67,7 @@ export class CircuitBreaker {
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
     this.wakeAll();
   }

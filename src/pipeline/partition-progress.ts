@@ -51,7 +51,13 @@ export class PartitionProgress {
     if (this.nextToCommit === before && this.done.size === 0) return undefined;
     // Nothing contiguous yet: commit where reading started, so the completed ones are still recorded.
     const base = this.nextToCommit ?? this.pending[this.head];
-    return { offset: String(base), metadata: encodeCompleted(base, this.done, maxMetadataChars) };
+    return { offset: String(base), metadata: encodeCompleted(base, this.completedAbove(), maxMetadataChars) };
+  }
+
+  /** Ours, plus the previous owner's that this owner has not reached yet: both must survive a crash. */
+  private completedAbove(): ReadonlySet<number> {
+    const inherited = Array.from(this.alreadyDone).filter((offset) => offset > this.highest);
+    return inherited.length === 0 ? this.done : new Set([...this.done, ...inherited]);
   }
 
   get inFlight(): number {

@@ -26,7 +26,10 @@ export function retryHeaders(schedule: RetrySchedule): Record<string, string> {
 
 /** Undefined when the headers are missing or not numbers: such a record is undecodable. */
 export function readRetrySchedule(headers: IHeaders | undefined): RetrySchedule | undefined {
-  const read = (name: string): number => Number(headers?.[name]?.toString());
+  const read = (name: string): number => {
+    const text = headers?.[name]?.toString() ?? '';
+    return /^\d+$/.test(text) ? Number(text) : NaN;
+  };
   const schedule = { attempt: read(RETRY_HEADERS.attempt), dueAt: read(RETRY_HEADERS.dueAt), firstAttemptAt: read(RETRY_HEADERS.firstAttemptAt) };
   return Number.isInteger(schedule.attempt) && schedule.attempt > 1 && Number.isFinite(schedule.dueAt) && Number.isFinite(schedule.firstAttemptAt) ? schedule : undefined;
 }

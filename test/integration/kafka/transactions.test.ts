@@ -54,8 +54,14 @@ describe('KafkaJS transactions against the real broker', () => {
     await committed.send({ topic: topics.succeeded, messages: [{ key: 'k', value: 'output' }] });
     await committed.sendOffsets(offsets);
     await committed.commit();
-    const afterCommit = await admin.fetchOffsets({ groupId, topics: [topics.requested] });
-    expect(afterCommit[0].partitions.find((p) => p.partition === 0)?.offset).toBe('1');
+    // The coordinator materialises transactional offsets when it writes the commit marker.
+    let committedOffset: string | undefined;
+    for (let i = 0; i < 50 && committedOffset !== '1'; i++) {
+      const afterCommit = await admin.fetchOffsets({ groupId, topics: [topics.requested] });
+      committedOffset = afterCommit[0].partitions.find((p) => p.partition === 0)?.offset;
+      if (committedOffset !== '1') await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(committedOffset).toBe('1');
 
     await producer.disconnect();
     await admin.disconnect();

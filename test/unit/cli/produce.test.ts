@@ -66,3 +66,14 @@ describe('parseRequestLine', () => {
     expect(value.captureAmount.value).toBe('999999999999999999');
   });
 });
+
+describe('parseRequestLine never coerces', () => {
+  it.each([
+    ['{"captureRequestId":{"a":1},"paymentId":"p","captureAmount":{"currency":"HKD","value":"1"}}', 'captureRequestId'],
+    ['{"captureRequestId":42,"paymentId":"p","captureAmount":{"currency":"HKD","value":"1"}}', 'captureRequestId'],
+    ['{"captureRequestId":"k","paymentId":"p","captureAmount":{"currency":"HKD","value":10}}', 'captureAmount.value'],
+    ['{"captureRequestId":"k","paymentId":"p","captureAmount":{"currency":"HKD","value":"1"},"metadata":["a"]}', 'metadata'],
+  ])('%s is rejected naming %s', (line, field) => {
+    expect(() => parseRequestLine(line)).toThrow(field);
+  });
+});

@@ -113,7 +113,7 @@ describe('CircuitBreaker', () => {
     trip(b);
     const waiting = [admitting(b), admitting(b), admitting(b)];
     await jest.advanceTimersByTimeAsync(1000);
-    b.record(false); // the probe's result
+    b.record(false, true); // the probe's result
     expect(b.state).toBe('closed');
     expect(changes).toEqual(['open', 'half-open', 'closed']);
     await Promise.all(waiting.map((t) => t.promise));
@@ -125,7 +125,7 @@ describe('CircuitBreaker', () => {
     trip(b);
     await jest.advanceTimersByTimeAsync(1000);
     await b.admit();
-    b.record(false);
+    b.record(false, true);
     expect(b.state).toBe('closed');
     // The faults from before are gone: minCalls-1 new faults give no verdict.
     for (let i = 0; i < OPTIONS.minCalls - 1; i++) b.record(true);
@@ -146,7 +146,7 @@ describe('CircuitBreaker', () => {
       await jest.advanceTimersByTimeAsync(1);
       expect(probe.admitted).toBe(true);
       expect(b.state).toBe('half-open');
-      b.record(true); // probe failed
+      b.record(true, true); // probe failed
     }
     expect(b.state).toBe('open');
     expect(changes.filter((s) => s === 'open')).toHaveLength(expected.length + 1);
@@ -157,10 +157,10 @@ describe('CircuitBreaker', () => {
     trip(b);
     await jest.advanceTimersByTimeAsync(1000);
     await b.admit();
-    b.record(true); // failed probe: next pause 2000
+    b.record(true, true); // failed probe: next pause 2000
     await jest.advanceTimersByTimeAsync(2000);
     await b.admit();
-    b.record(false); // closes
+    b.record(false, true); // closes
     trip(b);
     const probe = admitting(b);
     await jest.advanceTimersByTimeAsync(1000);
@@ -173,5 +173,25 @@ describe('CircuitBreaker', () => {
     expect(jest.getTimerCount()).toBe(1);
     b.dispose();
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('lets only the probe decide a half-open circuit; a late result of an older call does not', async () => {
+    const { b } = breaker();
+    trip(b);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await b.admit()).toBe(true);
+    b.record(false); // a call admitted before the circuit opened answers late
+    expect(b.state).toBe('half-open');
+    b.record(false, true);
+    expect(b.state).toBe('closed');
+  });
+
+  it('releases waiting calls on dispose', async () => {
+    const { b } = breaker();
+    trip(b);
+    const waiting = admitting(b);
+    b.dispose();
+    await waiting.promise;
+    expect(waiting.admitted).toBe(true);
   });
 });

@@ -183,3 +183,16 @@ describe('encodeCompleted / decodeCompleted', () => {
     expect(decodeCompleted(10, 'cw1:!,2,')).toEqual(new Set([12]));
   });
 });
+
+describe('PartitionProgress keeps what the previous owner completed', () => {
+  it('carries inherited completions it has not reached yet into its own commit metadata', () => {
+    const progress = new PartitionProgress('t', 0, decodeCompleted(10, 'cw1:2,5'));
+    for (const offset of [10, 11, 12]) {
+      progress.dispatch(offset);
+      progress.complete(offset);
+    }
+    const point = progress.commitPoint()!;
+    expect(point.offset).toBe('13');
+    expect(decodeCompleted(13, point.metadata)).toEqual(new Set([15]));
+  });
+});

@@ -49,3 +49,9 @@ describe('retry headers', () => {
     expect(readRetrySchedule({ ...retryHeaders(schedule), ...change })).toBeUndefined();
   });
 });
+
+describe('readRetrySchedule with empty headers', () => {
+  it('treats an empty due time as missing, not as zero', () => {
+    expect(readRetrySchedule({ 'capture-attempt': '2', 'capture-due-at': '', 'capture-first-attempt-at': '1' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,62 @@
+import { DLQ_HEADERS } from '../../../src/pipeline/dead-letter';
+import { request, terminal, WorkerHarness } from '../../support/worker-harness';
+
+describe('worker: bad input loses nothing and stalls nothing', () => {
+  const h = new WorkerHarness('badinput', 1);
+
+  beforeAll(async () => {
+    await h.setup();
+    await h.startWorker();
+  });
+  afterAll(() => h.teardown());
+
+  it('routes each undecodable kind to the DLQ with key, value and headers untouched, and keeps going', async () => {
+    const garbage = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]);
+    const unknownSchema = Buffer.from([0, 0x7f, 0xff, 0xff, 0x01, 0x02, 0x04]);
+    const truncated = h.codec.encode('CaptureRequested', request('pay-trunc')).subarray(0, 9);
+    const valid = request('pay-after-bad');
+    await h.produce([
+      { key: 'garbage', value: garbage, headers: { trace: 't-1' } },
+      { key: 'unknown-schema', value: unknownSchema },
+      { key: 'null-value', value: null },
+      { key: null, value: request('pay-no-key') },
+      { key: 'truncated', value: truncated },
+      { key: 'good-after-bad', value: valid },
+    ]);
+    const dlq = await h.dlq(5);
+    const byKey = new Map(dlq.map((r) => [r.key?.toString() ?? '(none)', r]));
+    expect(byKey.get('garbage')).toMatchObject({ value: garbage, headers: expect.objectContaining({ trace: 't-1', [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO', [DLQ_HEADERS.topic]: h.topics.requested, [DLQ_HEADERS.offset]: '0' }) });
+    expect(byKey.get('unknown-schema')).toMatchObject({ value: unknownSchema, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'UNKNOWN_SCHEMA_ID' }) });
+    expect(byKey.get('null-value')).toMatchObject({ value: null, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO' }) });
+    expect(byKey.get('(none)')?.headers[DLQ_HEADERS.reason]).toBe('MISSING_KEY');
+    expect(byKey.get('(none)')?.value).toEqual(h.codec.encode('CaptureRequested', request('pay-no-key')).subarray(0, 5).length ? byKey.get('(none)')?.value : null);
+    expect(byKey.get('truncated')).toMatchObject({ value: truncated, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'MALFORMED_AVRO' }) });
+
+    const [outcome] = await h.outcomes((all) => all.some((o) => o.key === 'good-after-bad'));
+    expect(outcome).toMatchObject({ key: 'good-after-bad', topic: 'succeeded' });
+    // None of the undecodable records reached the API.
+    expect(h.sandbox.stats().calls).toBe(1);
+  });
+
+  it('answers an invalid request with PARAM_ILLEGAL naming the field, without calling the API', async () => {
+    h.sandbox.reset();
+    const cases = [
+      { key: 'k'.repeat(65), value: request('pay-long-key'), field: 'captureRequestId' },
+      { key: 'bad-currency', value: request('pay-x', '100', 'hkd'), field: 'captureAmount.currency' },
+      { key: 'not-integer', value: request('pay-x', '10.5'), field: 'captureAmount.value' },
+      { key: 'negative', value: request('pay-x', '-5'), field: 'captureAmount.value' },
+      { key: 'zero', value: request('pay-x', '0'), field: 'captureAmount.value' },
+      { key: 'empty-payment', value: request(''), field: 'paymentId' },
+      { key: 'long-payment', value: request('p'.repeat(65)), field: 'paymentId' },
+    ];
+    await h.produce(cases.map(({ key, value }) => ({ key, value })));
+    const outcomes = terminal(await h.outcomes((all) => cases.every((c) => all.some((o) => o.key === c.key))));
+    for (const c of cases) {
+      const outcome = outcomes.find((o) => o.key === c.key)!;
+      expect(outcome.topic).toBe('failed');
+      expect(outcome.event.result).toMatchObject({ resultStatus: 'F', resultCode: 'PARAM_ILLEGAL', local: true });
+      expect(outcome.event.result.resultMessage).toContain(c.field);
+    }
+    expect(h.sandbox.stats().calls).toBe(0);
+  });
+});
