@@ -36,7 +36,8 @@ const schema = z.object({
   GROUP_ID: z.string().min(1).default('capture-worker'),
   MAX_IN_FLIGHT: int(1, 500),
   API_TIMEOUT_MS: int(100, 10_000),
-  API_CONNECTIONS: int(1, 64),
+  // Defaults to MAX_IN_FLIGHT: a call queued for a connection would spend its timeout waiting.
+  API_CONNECTIONS: z.coerce.number().int().min(1).optional(),
   RETRY_BASE_DELAY_MS: int(1, 1_000),
   RETRY_MAX_DELAY_MS: int(1, 300_000),
   RETRY_MAX_ATTEMPTS: int(1, 12),
@@ -105,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       privateKey: keySource('ANTOM_PRIVATE_KEY', value.ANTOM_PRIVATE_KEY_FILE, value.ANTOM_PRIVATE_KEY),
       vendorPublicKey: keySource('ANTOM_PUBLIC_KEY', value.ANTOM_PUBLIC_KEY_FILE, value.ANTOM_PUBLIC_KEY),
       timeoutMs: value.API_TIMEOUT_MS,
-      connections: value.API_CONNECTIONS,
+      connections: value.API_CONNECTIONS ?? value.MAX_IN_FLIGHT,
     },
     maxInFlight: value.MAX_IN_FLIGHT,
     retry: {
