@@ -13,7 +13,8 @@ import { startSandbox, type Sandbox } from '../../../src/sandbox/server';
 
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const dir = mkdtempSync(join(tmpdir(), 'client-sandbox-'));
-const TIMEOUT_MS = 300;
+// Generous against a busy machine; the sandbox holds timeout-<n>- answers for 3 s.
+const TIMEOUT_MS = 1000;
 let sandbox: Sandbox;
 let client: CaptureClient;
 const clients: CaptureClient[] = [];
@@ -45,7 +46,7 @@ async function calls(r: CaptureRequest, n: number, c = client): Promise<CaptureR
 const brief = (r: CaptureResult): string => `${r.status} ${r.resultCode}`;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ merchantPublicKey: merchant.publicKey, authorizedAmount: '1000', timeoutDelayMs: 1000 });
+  sandbox = await startSandbox({ merchantPublicKey: merchant.publicKey, authorizedAmount: '1000', timeoutDelayMs: 3000 });
   client = clientFor();
 });
 afterAll(async () => {
