@@ -28,6 +28,11 @@ log "helm $("$HELM" version --template '{{.Version}}'), kubernetes-validate $("$
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+notes_chart="$work/notes-chart"
+cp -r "$CHART" "$notes_chart"
+mv "$notes_chart/templates/NOTES.txt" "$notes_chart/NOTES.src"
+printf 'notes: |\n{{ tpl (.Files.Get "NOTES.src") . | indent 2 }}\n' >"$notes_chart/templates/zz-notes.yaml"
+
 failures=0
 run_case() { # name, values file or ""
   local name="$1" values="$2" args=() out="$work/$1"
@@ -41,6 +46,12 @@ run_case() { # name, values file or ""
     sed 's/^/  /' "$out.err"; log "  helm template FAILED"; return 1
   fi
   log "  helm template OK: $(grep -c '^kind:' "$out.yaml") manifests"
+  # NOTES.txt is not rendered by `helm template`; render it through a copy of the chart.
+  if ! "$HELM" template capture-worker "$notes_chart" --namespace payments "${args[@]}" \
+      --show-only templates/zz-notes.yaml >"$out.notes" 2>&1; then
+    sed 's/^/  /' "$out.notes"; log "  NOTES.txt FAILED to render"; return 1
+  fi
+  log "  NOTES.txt renders ($(grep -c . "$out.notes") lines)"
   local kv_args=()
   for v in "${K8S_VERSIONS[@]}"; do kv_args+=(--k8s-version "$v"); done
   "$PY" "$CHECKS_DIR/k8s_validate.py" "${kv_args[@]}" --crd-out "$out.crds.json" --env-out "$out.env.json" "$out.yaml" || return 1

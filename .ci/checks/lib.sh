@@ -51,6 +51,13 @@ ensure_helm() {
   if [[ -x "$HELM" ]] && "$HELM" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
     return
   fi
+  # A helm of the same version already installed (a developer's machine) saves the build.
+  local installed
+  installed="$(command -v helm || true)"
+  if [[ -n "$installed" ]] && "$installed" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION"; then
+    HELM="$installed"
+    return
+  fi
   log "building helm $HELM_VERSION from the Go module proxy (first time only; a few minutes)"
   local started=$SECONDS
   mkdir -p "$dir"
