@@ -4,12 +4,13 @@ import { topicNames } from '../config/config';
 import { ensureTopics } from '../app/topics';
 import { productSchemas, registerSchemas } from '../events/schema-registration';
 
+// The same defaults as the worker's configuration (production: 3 replicas, 2 in sync).
 const env = z.object({
   KAFKA_BROKERS: z.string().min(1),
   SCHEMA_REGISTRY_URL: z.url(),
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
-  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
-  TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).default(1),
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(3),
+  TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).default(2),
 });
 
 /** One-shot: creates the missing topics and registers every schema under `<topic>-value`. */
