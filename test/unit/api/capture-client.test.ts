@@ -1,4 +1,5 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
+import { REFERENCE_RESULT_CODES } from './reference-result-codes';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CaptureClient, type CaptureRequest } from '../../../src/api/capture-client';
@@ -97,32 +98,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-// capture-api.md's result-code table.
-const CODES: Array<[string, 'S' | 'F' | 'U']> = [
-  ['SUCCESS', 'S'],
-  ['ACCESS_DENIED', 'F'],
-  ['AUTH_CANCELLED', 'F'],
-  ['AUTH_EXPIRED', 'F'],
-  ['AUTH_NOT_FOUND', 'F'],
-  ['CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT', 'F'],
-  ['CAPTURE_IN_PROCESS', 'U'],
-  ['CURRENCY_NOT_SUPPORT', 'F'],
-  ['MULTI_CAPTURE_NOT_SUPPORTED', 'F'],
-  ['INVALID_CONTRACT', 'F'],
-  ['NO_PAY_OPTIONS', 'F'],
-  ['ORDER_IS_CANCELED', 'F'],
-  ['ORDER_STATUS_INVALID', 'F'],
-  ['PARAM_ILLEGAL', 'F'],
-  ['PAYMENT_COUNT_EXCEED_LIMIT', 'F'],
-  ['PROCESS_FAIL', 'F'],
-  ['REPEAT_REQ_INCONSISTENT', 'F'],
-  ['RISK_REJECT', 'F'],
-  ['USER_AMOUNT_EXCEED_LIMIT', 'F'],
-  ['USER_BALANCE_NOT_ENOUGH', 'F'],
-  ['USER_NOT_EXIST', 'F'],
-  ['USER_STATUS_ABNORMAL', 'F'],
-  ['UNKNOWN_EXCEPTION', 'U'],
-];
+const CODES = REFERENCE_RESULT_CODES;
 
 describe('CaptureClient: every result code of the reference', () => {
   it.each(CODES)('%s → %s', async (code, status) => {

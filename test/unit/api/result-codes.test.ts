@@ -1,31 +1,7 @@
 import { classifyResult, RESULT_CODES } from '../../../src/api/result-codes';
+import { REFERENCE_RESULT_CODES } from './reference-result-codes';
 
-// The result-code table of capture-api.md, restated here as the expectation.
-const REFERENCE: Array<[string, 'S' | 'F' | 'U']> = [
-  ['SUCCESS', 'S'],
-  ['ACCESS_DENIED', 'F'],
-  ['AUTH_CANCELLED', 'F'],
-  ['AUTH_EXPIRED', 'F'],
-  ['AUTH_NOT_FOUND', 'F'],
-  ['CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT', 'F'],
-  ['CAPTURE_IN_PROCESS', 'U'],
-  ['CURRENCY_NOT_SUPPORT', 'F'],
-  ['MULTI_CAPTURE_NOT_SUPPORTED', 'F'],
-  ['INVALID_CONTRACT', 'F'],
-  ['NO_PAY_OPTIONS', 'F'],
-  ['ORDER_IS_CANCELED', 'F'],
-  ['ORDER_STATUS_INVALID', 'F'],
-  ['PARAM_ILLEGAL', 'F'],
-  ['PAYMENT_COUNT_EXCEED_LIMIT', 'F'],
-  ['PROCESS_FAIL', 'F'],
-  ['REPEAT_REQ_INCONSISTENT', 'F'],
-  ['RISK_REJECT', 'F'],
-  ['USER_AMOUNT_EXCEED_LIMIT', 'F'],
-  ['USER_BALANCE_NOT_ENOUGH', 'F'],
-  ['USER_NOT_EXIST', 'F'],
-  ['USER_STATUS_ABNORMAL', 'F'],
-  ['UNKNOWN_EXCEPTION', 'U'],
-];
+const REFERENCE = REFERENCE_RESULT_CODES;
 
 describe('RESULT_CODES', () => {
   it('holds exactly the 23 codes of the reference with their status', () => {
