@@ -1,0 +1,181 @@
+/** Topics, request producers and a read_committed outcome collector for the benchmarks. */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import type { TopicNames } from '../../src/config/config';
+import { EventCodec } from '../../src/events/event-codec';
+import type { CaptureRequested } from '../../src/events/types.generated';
+
+export function benchKafka(brokers: string): Kafka {
+  return new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+}
+
+export type BenchTopics = TopicNames & { group: string; id: string };
+
+export function freshTopics(prefix: string): BenchTopics {
+  const id = `${prefix}-${randomUUID().slice(0, 8)}`;
+  return {
+    id,
+    requested: `${id}.requested`,
+    succeeded: `${id}.succeeded`,
+    failed: `${id}.failed`,
+    unknown: `${id}.unknown`,
+    retry: `${id}.retry`,
+    dlq: `${id}.dlq`,
+    group: `${id}-group`,
+  };
+}
+
+export function topicList(t: TopicNames): string[] {
+  return [t.requested, t.succeeded, t.failed, t.unknown, t.retry, t.dlq];
+}
+
+export async function createTopics(admin: Admin, t: TopicNames, partitions: number): Promise<void> {
+  await admin.createTopics({ waitForLeaders: true, topics: topicList(t).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+}
+
+export function topicEnv(t: BenchTopics): NodeJS.ProcessEnv {
+  return {
+    GROUP_ID: t.group,
+    TOPIC_REQUESTED: t.requested,
+    TOPIC_SUCCEEDED: t.succeeded,
+    TOPIC_FAILED: t.failed,
+    TOPIC_UNKNOWN: t.unknown,
+    TOPIC_RETRY: t.retry,
+    TOPIC_DLQ: t.dlq,
+  };
+}
+
+/** Publishes requests; remembers each key's requestedAt for the latency of its outcome. */
+export class RequestProducer {
+  readonly requestedAt = new Map<string, number>();
+  private seq = 0;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly codec: EventCodec,
+    private readonly topic: string,
+    private readonly runId: string,
+  ) {}
+
+  static async create(kafka: Kafka, codec: EventCodec, topic: string, runId: string): Promise<RequestProducer> {
+    await codec.useSubject('CaptureRequested', topic);
+    // Idempotent, so a retried send cannot put the same request in the log twice.
+    const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    return new RequestProducer(producer, codec, topic, runId);
+  }
+
+  /** `count` good requests, each with a unique key and payment id. */
+  async send(count: number): Promise<void> {
+    const messages: Message[] = [];
+    const now = Date.now();
+    for (let i = 0; i < count; i++) {
+      const n = ++this.seq;
+      const key = `cr-${this.runId}-${n}`;
+      const value: CaptureRequested = { paymentId: `pay-${this.runId}-${n}`, captureAmount: { currency: 'USD', value: '100' }, requestedAt: now, metadata: { bench: 'e2e' } };
+      this.requestedAt.set(key, now);
+      messages.push({ key, value: this.codec.encode('CaptureRequested', value) });
+    }
+    await this.sendRaw(messages);
+  }
+
+  async sendRaw(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 1000) {
+      await this.producer.send({ topic: this.topic, messages: messages.slice(i, i + 1000) });
+    }
+  }
+
+  /** Open-loop: `rate` requests/s for `seconds`, in small batches every 10 ms. */
+  async paced(rate: number, seconds: number, shouldStop: () => boolean = () => false): Promise<number> {
+    const start = performance.now();
+    let sent = 0;
+    const total = Math.round(rate * seconds);
+    while (sent < total && !shouldStop()) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      if (due > sent) {
+        const n = due - sent;
+        await this.send(n);
+        sent += n;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return sent;
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
+
+export interface Outcome {
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Outcome record timestamp (the producer's create time). */
+  timestamp: number;
+  /** When this collector saw it (read_committed, so after the commit). */
+  seenAt: number;
+}
+
+/** A read_committed consumer of outcome topics: first outcome per key, duplicates counted. */
+export class OutcomeCollector {
+  readonly outcomes = new Map<string, Outcome>();
+  /** Another record with a key already seen (a real duplicate in the log). */
+  duplicates = 0;
+  /** The same record (topic, partition, offset) delivered to this collector again. */
+  redeliveries = 0;
+  private readonly seen = new Set<string>();
+  firstSeenAt = 0;
+  lastSeenAt = 0;
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(kafka: Kafka, topics: string[]): Promise<OutcomeCollector> {
+    const consumer = kafka.consumer({ groupId: `bench-collector-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+    const collector = new OutcomeCollector(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        const seenAt = Date.now();
+        for (const m of batch.messages) {
+          const id = `${batch.topic}|${batch.partition}|${m.offset}`;
+          if (collector.seen.has(id)) {
+            collector.redeliveries++;
+            continue;
+          }
+          collector.seen.add(id);
+          const key = m.key?.toString() ?? '';
+          if (collector.outcomes.has(key)) {
+            collector.duplicates++;
+            continue;
+          }
+          collector.outcomes.set(key, { topic: batch.topic, partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), seenAt });
+          if (!collector.firstSeenAt) collector.firstSeenAt = seenAt;
+          collector.lastSeenAt = seenAt;
+        }
+      },
+    });
+    await joined;
+    return collector;
+  }
+
+  get count(): number {
+    return this.outcomes.size;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+/** Records in a topic (sum of high watermarks; the topics are fresh, so low is 0). */
+export async function recordCount(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}

@@ -1,0 +1,82 @@
+/** Shared set-up for the benchmarks: the stack, keys, the sandbox process and the worker's env. */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { generateKeyPair } from '../../src/api/keys';
+import { stackUp } from '../../src/stack/native-stack';
+import type { Entrypoints } from './build';
+import { ROOT } from './build';
+import type { BenchTopics } from './kafka';
+import { topicEnv } from './kafka';
+import { Proc } from './proc';
+
+export interface Stack {
+  brokers: string;
+  registryUrl: string;
+}
+
+/** Uses KAFKA_BROKERS / SCHEMA_REGISTRY_URL when set; otherwise brings the native stack up (idempotent). */
+export async function ensureStack(): Promise<Stack> {
+  if (process.env.KAFKA_BROKERS && process.env.SCHEMA_REGISTRY_URL) return { brokers: process.env.KAFKA_BROKERS, registryUrl: process.env.SCHEMA_REGISTRY_URL };
+  const stack = await stackUp((line) => process.stderr.write(`[stack] ${line}\n`));
+  return { brokers: stack.brokers, registryUrl: stack.registryUrl };
+}
+
+export interface KeyFiles {
+  merchantPrivate: string;
+  merchantPublic: string;
+  sandboxPrivate: string;
+  sandboxPublic: string;
+}
+
+export async function makeKeys(dir: string): Promise<KeyFiles> {
+  const files: KeyFiles = {
+    merchantPrivate: join(dir, 'merchant.pem'),
+    merchantPublic: join(dir, 'merchant.pub'),
+    sandboxPrivate: join(dir, 'sandbox.pem'),
+    sandboxPublic: join(dir, 'sandbox.pub'),
+  };
+  await generateKeyPair({ privateKeyFile: files.merchantPrivate, publicKeyFile: files.merchantPublic });
+  await generateKeyPair({ privateKeyFile: files.sandboxPrivate, publicKeyFile: files.sandboxPublic });
+  return files;
+}
+
+/** The sandbox CLI in its own process, so its CPU is measured apart from the worker's. */
+export async function startSandboxProcess(entry: Entrypoints, keys: KeyFiles, latencyMs: number, echo = false): Promise<{ proc: Proc; url: string }> {
+  const args = [
+    ...entry.sandbox,
+    ...['--port', '0', '--latency-ms', String(latencyMs), '--merchant-public-key', keys.merchantPublic],
+    ...['--private-key', keys.sandboxPrivate, '--public-key', keys.sandboxPublic],
+  ];
+  const proc = new Proc(`sandbox L=${latencyMs}`, process.execPath, args, process.env, echo);
+  const [, url] = await proc.waitFor(/listening on (\S+)/, 30_000);
+  return { proc, url: url! };
+}
+
+export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topics: BenchTopics, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: stack.brokers,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    ANTOM_BASE_URL: sandboxUrl,
+    ANTOM_CLIENT_ID: 'BENCH_CLIENT',
+    ANTOM_PRIVATE_KEY_FILE: keys.merchantPrivate,
+    ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    TRANSACTIONAL_ID: `bench-tx-${randomUUID()}`,
+    ...topicEnv(topics),
+    ...extra,
+  };
+}
+
+/** The commit under test, with a `+dirty` mark when src/ has uncommitted changes. */
+export function gitDescribe(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT }).toString().trim();
+    return dirty ? `${head}+dirty(src)` : head;
+  } catch {
+    return 'unknown';
+  }
+}
