@@ -20,18 +20,20 @@ async function run(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutdown requested');
+    // Logs are flushed before exiting so the last outcome lines are not lost.
+    const exit = (code: number) => app.logger.flush(() => process.exit(code));
     app.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: Error) => {
         app.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   app.worker.onFatal = () => {
-    void app.stop().finally(() => process.exit(1));
+    void app.stop().finally(() => app.logger.flush(() => process.exit(1)));
   };
 }
 

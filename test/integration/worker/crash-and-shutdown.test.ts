@@ -37,7 +37,7 @@ describe('worker process: SIGKILL mid-stream and SIGTERM', () => {
   it('on SIGTERM finishes in-flight captures, commits them and exits 0', async () => {
     h.sandbox.reset();
     const keys = Array.from({ length: 60 }, (_, i) => `term-${i}`);
-    const worker = new WorkerProcess({ ...env, LOG_LEVEL: 'info', GROUP_ID: `${h.topics.group}-term`, TRANSACTIONAL_ID: `term-${randomUUID()}` });
+    const worker = new WorkerProcess({ ...env, LOG_LEVEL: 'debug', GROUP_ID: `${h.topics.group}-term`, TRANSACTIONAL_ID: `term-${randomUUID()}` });
     worker.start();
     await h.produce(keys.map((key) => ({ key, value: request(`pay-${key}`) })));
     // Stop while captures are in flight at the sandbox.
@@ -49,5 +49,11 @@ describe('worker process: SIGKILL mid-stream and SIGTERM', () => {
     // Every capture the vendor saw before the stop has its committed outcome.
     expect(called.filter((k) => !outcomes.some((o) => o.key === k))).toEqual([]);
     expect(worker.output).toContain('stopped');
+    // Every outcome was logged at debug, and still no key material or signature reached the log.
+    expect(worker.output).toContain('"captureRequestId":"term-');
+    const keyLines = [env.ANTOM_PRIVATE_KEY!, env.ANTOM_PUBLIC_KEY!].flatMap((pem) => pem.split('\n').filter((line) => line.length > 40));
+    expect(keyLines.length).toBeGreaterThan(10);
+    expect(keyLines.filter((line) => worker.output.includes(line))).toEqual([]);
+    expect(worker.output).not.toMatch(/signature=|BEGIN [A-Z ]*KEY/);
   });
 });
