@@ -29,7 +29,8 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     expect(byKey.get('unknown-schema')).toMatchObject({ value: unknownSchema, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'UNKNOWN_SCHEMA_ID' }) });
     expect(byKey.get('null-value')).toMatchObject({ value: null, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO' }) });
     expect(byKey.get('(none)')?.headers[DLQ_HEADERS.reason]).toBe('MISSING_KEY');
-    expect(byKey.get('(none)')?.value).toEqual(h.codec.encode('CaptureRequested', request('pay-no-key')).subarray(0, 5).length ? byKey.get('(none)')?.value : null);
+    // The keyless record's value arrives byte for byte: it still decodes to the request sent.
+    expect((await h.codec.decode('CaptureRequested', byKey.get('(none)')!.value)).paymentId).toBe('pay-no-key');
     expect(byKey.get('truncated')).toMatchObject({ value: truncated, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'MALFORMED_AVRO' }) });
 
     const [outcome] = await h.outcomes((all) => all.some((o) => o.key === 'good-after-bad'));
