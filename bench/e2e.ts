@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/e2e.ts [--events 5000] [--partitions 12] [--latency 100[,0]] [--inflight 1000]
  *                        [--connections <inflight>] [--baseline-seconds 20] [--paced-seconds 5]
- *                        [--paced-load 0.5] [--warmup 1000] [--warmup-seconds 5] [--signing-seconds 3]
+ *                        [--paced-load 0.5] [--warmup 3000] [--warmup-seconds 5] [--signing-seconds 3]
  *                        [--no-baseline] [--no-paced] [--profile] [--tsx] [--verbose]
  *                        [--env NAME=VALUE ...] [--node-flags "..."]
  *
@@ -129,7 +129,7 @@ function parseOptions(argv: string[]): Options {
       'paced-load': { type: 'string', default: '0.5' },
       'signing-seconds': { type: 'string', default: '3' },
       'max-seconds': { type: 'string', default: '180' },
-      warmup: { type: 'string', default: '1000' },
+      warmup: { type: 'string', default: '3000' },
       'warmup-seconds': { type: 'string', default: '5' },
       'no-baseline': { type: 'boolean', default: false },
       'no-paced': { type: 'boolean', default: false },
@@ -450,10 +450,25 @@ function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, o: Options)
     const note = scored ? '' : ` (targets are for K=12, M=1000; this run: K=${o.partitions}, M=${o.inflight})`;
     if (r.baseline) {
       const ratio = r.worker.throughput / r.baseline.throughput;
-      out.push({ name: `L=${r.latencyMs}: worker / baseline throughput`, value: ratio, target: r.latencyMs >= 100 ? 15 : NaN, unit: '×', pass: r.latencyMs >= 100 ? ratio >= 15 : true, note: (r.latencyMs >= 100 ? '' : '(informational) ') + note });
+      const fromStart = r.worker.throughputFromStart / r.baseline.throughputFromStart;
+      out.push({
+        name: `L=${r.latencyMs}: worker / baseline throughput`,
+        value: ratio,
+        target: r.latencyMs >= 100 ? 15 : NaN,
+        unit: '×',
+        pass: r.latencyMs >= 100 ? ratio >= 15 : true,
+        note: `(from start: ${fromStart.toFixed(1)}×)` + (r.latencyMs >= 100 ? '' : ' (informational)') + note,
+      });
     }
     const share = r.worker.throughput / ceiling.signsPerSec;
-    out.push({ name: `L=${r.latencyMs}: worker / signing ceiling`, value: share * 100, target: r.latencyMs === 0 ? 80 : NaN, unit: '%', pass: r.latencyMs === 0 ? share >= 0.8 : true, note: (r.latencyMs === 0 ? '' : '(informational) ') + note });
+    out.push({
+      name: `L=${r.latencyMs}: worker / signing ceiling`,
+      value: share * 100,
+      target: r.latencyMs === 0 ? 80 : NaN,
+      unit: '%',
+      pass: r.latencyMs === 0 ? share >= 0.8 : true,
+      note: `(from start: ${((100 * r.worker.throughputFromStart) / ceiling.signsPerSec).toFixed(1)}%)` + (r.latencyMs === 0 ? '' : ' (informational)') + note,
+    });
     out.push({
       name: `L=${r.latencyMs}: worker CPU ms/capture vs signing ${ceiling.cpuMsPerSign.toFixed(3)} + ${CPU_OVERHEAD_BUDGET_MS}`,
       value: r.worker.cpuMsPerCapture,
@@ -468,8 +483,8 @@ function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, o: Options)
     const machineMs = w.cpuMsPerCapture + w.sandboxCpuMsPerCapture + (Number.isFinite(w.brokerCpuMsPerCapture) ? w.brokerCpuMsPerCapture : 0) + w.benchCpuMsPerCapture;
     const machineCap = (cpus().length * 1000) / machineMs;
     out.push({
-      name: `L=${r.latencyMs}: machine CPU per capture (worker ${w.cpuMsPerCapture.toFixed(2)} + sandbox ${w.sandboxCpuMsPerCapture.toFixed(2)} + broker ${w.brokerCpuMsPerCapture.toFixed(2)} + bench ${w.benchCpuMsPerCapture.toFixed(2)} ms) caps this machine at ${machineCap.toFixed(0)}/s${r.baseline ? ` = ${(machineCap / r.baseline.throughput).toFixed(1)}× baseline` : ''}; measured`,
-      value: (100 * w.throughput) / machineCap,
+      name: `L=${r.latencyMs}: machine CPU per capture (worker ${w.cpuMsPerCapture.toFixed(2)} + sandbox ${w.sandboxCpuMsPerCapture.toFixed(2)} + broker ${w.brokerCpuMsPerCapture.toFixed(2)} + bench ${w.benchCpuMsPerCapture.toFixed(2)} ms) caps this machine at ${machineCap.toFixed(0)}/s${r.baseline ? ` = ${(machineCap / r.baseline.throughput).toFixed(1)}× baseline` : ''}; the worker reached (from start, the same window as the CPU)`,
+      value: (100 * w.throughputFromStart) / machineCap,
       target: NaN,
       unit: '% of that cap',
       pass: true,
@@ -477,7 +492,7 @@ function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, o: Options)
     });
     const alone = (ceiling.signsPerSec * ceiling.cpuMsPerSign) / w.cpuMsPerCapture;
     out.push({
-      name: `L=${r.latencyMs}: worker alone on this machine (ceiling × sign CPU / worker CPU per capture) ≈ ${alone.toFixed(0)}/s =`,
+      name: `L=${r.latencyMs}: worker alone on this machine (ceiling × sign CPU / worker CPU per capture) ≈ ${alone.toFixed(0)}/s, as a share of the ceiling`,
       value: (100 * alone) / ceiling.signsPerSec,
       target: NaN,
       unit: '% of signing ceiling',
