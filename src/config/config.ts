@@ -45,6 +45,8 @@ const schema = z.object({
   RETRY_MAX_PENDING: int(1, 200_000),
   TRANSACTION_MAX_RECORDS: int(1, 500),
   TRANSACTION_LINGER_MS: int(0, 20),
+  TRANSACTION_MAX_BYTES: int(1024, 512 * 1024),
+  MAX_RECORD_BYTES: int(1024, 256 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_PORT: int(0, 9464),
@@ -67,7 +69,9 @@ export interface WorkerConfig {
   api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
   maxInFlight: number;
   retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; maxPending: number };
-  transaction: { maxRecords: number; lingerMs: number };
+  transaction: { maxRecords: number; lingerMs: number; maxBytes: number };
+  /** Larger request values go to the DLQ: their outcomes might not fit the broker's message limit. */
+  maxRecordBytes: number;
   shutdownGraceMs: number;
   logLevel: Env['LOG_LEVEL'];
   httpPort: number;
@@ -116,7 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
       deadlineMs: value.RETRY_DEADLINE_MS,
       maxPending: value.RETRY_MAX_PENDING,
     },
-    transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS },
+    transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS, maxBytes: value.TRANSACTION_MAX_BYTES },
+    maxRecordBytes: value.MAX_RECORD_BYTES,
     shutdownGraceMs: value.SHUTDOWN_GRACE_MS,
     logLevel: value.LOG_LEVEL,
     httpPort: value.HTTP_PORT,

@@ -85,6 +85,9 @@ export class CaptureWorker {
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
       allowAutoTopicCreation: false,
+      // The broker answers CONCURRENT_TRANSACTIONS for a few ms after each commit; KafkaJS's default
+      // 300 ms first retry would stall every commit queued behind it.
+      retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 10 },
       // Java-compatible murmur2 placement, so outcome keys land where Java producers put them.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
@@ -92,6 +95,7 @@ export class CaptureWorker {
       groupId: config.kafka.groupId,
       maxRecords: config.transaction.maxRecords,
       lingerMs: config.transaction.lingerMs,
+      maxBytes: config.transaction.maxBytes,
       onCommit: (records, ms) => {
         this.metrics.commitLatency.observe(ms / 1000);
         this.metrics.transactionRecords.observe(records);
@@ -233,6 +237,11 @@ export class CaptureWorker {
     const { progress, message } = job;
     if (!message.key || message.key.length === 0) {
       return this.sendToDlq(progress, message, 'MISSING_KEY', 'record has no key; the key is the captureRequestId');
+    }
+    const bytes = message.value?.length ?? 0;
+    if (bytes > this.o.config.maxRecordBytes) {
+      // Its outcome copies the request and could exceed the broker's message limit: refuse before any call.
+      return this.sendToDlq(progress, message, 'RECORD_TOO_LARGE', `value is ${bytes} bytes; MAX_RECORD_BYTES is ${this.o.config.maxRecordBytes}`);
     }
     let request: CaptureRequested;
     try {

@@ -11,11 +11,17 @@ export interface Completion {
 export interface PublisherOptions {
   groupId: string;
   maxRecords: number;
+  /** Output bytes per transaction, so one produce batch stays under the broker's message limit. */
+  maxBytes: number;
   lingerMs: number;
   onCommit?: (records: number, durationMs: number) => void;
 }
 
 const COMMIT_ATTEMPTS = 6;
+
+function size(data: Buffer | string | null | undefined): number {
+  return data == null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
 
 function isFenced(error: unknown): boolean {
   const e = error as { name?: string; type?: string };
@@ -77,7 +83,7 @@ export class TransactionalPublisher {
 
   private async commitLoop(): Promise<void> {
     while (this.queue.length > 0 && !this.failure) {
-      const batch = this.queue.splice(0, this.options.maxRecords);
+      const batch = this.queue.splice(0, this.batchLength());
       const live = batch.filter((entry) => !entry.progress.revoked);
       try {
         if (live.length > 0) await this.commit(live);
@@ -89,6 +95,19 @@ export class TransactionalPublisher {
         for (const entry of [...batch, ...this.queue.splice(0)]) entry.reject(this.failure);
       }
     }
+  }
+
+  /** How many queued entries the next transaction takes: at least one, then within both limits. */
+  private batchLength(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const entry of this.queue) {
+      if (count >= this.options.maxRecords) break;
+      bytes += entry.messages.reduce((sum, { message }) => sum + size(message.key) + size(message.value), 0);
+      if (count > 0 && bytes > this.options.maxBytes) break;
+      count++;
+    }
+    return count;
   }
 
   private async commit(entries: Queued[]): Promise<void> {

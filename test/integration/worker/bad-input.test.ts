@@ -6,7 +6,7 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
 
   beforeAll(async () => {
     await h.setup();
-    await h.startWorker();
+    await h.startWorker({ MAX_RECORD_BYTES: '4096' });
   });
   afterAll(() => h.teardown());
 
@@ -21,9 +21,10 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
       { key: 'null-value', value: null },
       { key: null, value: request('pay-no-key') },
       { key: 'truncated', value: truncated },
+      { key: 'too-large', value: request('pay-big', '100', 'HKD', { note: 'x'.repeat(10_000) }) },
       { key: 'good-after-bad', value: valid },
     ]);
-    const dlq = await h.dlq(5);
+    const dlq = await h.dlq(6);
     const byKey = new Map(dlq.map((r) => [r.key?.toString() ?? '(none)', r]));
     expect(byKey.get('garbage')).toMatchObject({ value: garbage, headers: expect.objectContaining({ trace: 't-1', [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO', [DLQ_HEADERS.topic]: h.topics.requested, [DLQ_HEADERS.offset]: '0' }) });
     expect(byKey.get('unknown-schema')).toMatchObject({ value: unknownSchema, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'UNKNOWN_SCHEMA_ID' }) });
@@ -32,6 +33,9 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     // The keyless record's value arrives byte for byte: it still decodes to the request sent.
     expect((await h.codec.decode('CaptureRequested', byKey.get('(none)')!.value)).paymentId).toBe('pay-no-key');
     expect(byKey.get('truncated')).toMatchObject({ value: truncated, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'MALFORMED_AVRO' }) });
+
+    expect(byKey.get('too-large')?.headers[DLQ_HEADERS.reason]).toBe('RECORD_TOO_LARGE');
+    expect(byKey.get('too-large')?.value?.length).toBeGreaterThan(10_000);
 
     const [outcome] = await h.outcomes((all) => all.some((o) => o.key === 'good-after-bad'));
     expect(outcome).toMatchObject({ key: 'good-after-bad', topic: 'succeeded' });
