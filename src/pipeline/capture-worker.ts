@@ -87,7 +87,7 @@ export class CaptureWorker {
       allowAutoTopicCreation: false,
       // The broker answers CONCURRENT_TRANSACTIONS for a few ms after each commit; KafkaJS's default
       // 300 ms first retry would stall every commit queued behind it.
-      retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: 10 },
+      retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
       // Java-compatible murmur2 placement, so outcome keys land where Java producers put them.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
