@@ -121,6 +121,7 @@ export class CaptureWorker {
     }
     await this.producer.connect();
     await this.consumer.connect();
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.publisher.hold());
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.crash(payload.error);
@@ -350,6 +351,8 @@ export class CaptureWorker {
       this.progress.delete(id);
     }
     this.retries.remove((job) => job.progress.revoked);
+    // Results of revoked partitions are dropped from the queue; the kept ones commit now.
+    this.publisher.release();
     this.o.logger.info({ assignment }, 'partitions assigned');
   }
 

@@ -43,6 +43,7 @@ export class TransactionalPublisher {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
+  private held = false;
 
   constructor(
     private readonly producer: Producer,
@@ -59,13 +60,26 @@ export class TransactionalPublisher {
     });
   }
 
+  /**
+   * No new transaction starts until release(): while the group rebalances, this instance may be
+   * losing partitions, and a late commit could race the new owner reading the committed offsets.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.kick();
+  }
+
   get queued(): number {
     return this.queue.length;
   }
 
   /** Commits everything queued so far. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.flushing) {
+    while ((this.queue.length > 0 && !this.held) || this.flushing) {
       this.kick();
       await this.flushing;
     }
@@ -74,7 +88,7 @@ export class TransactionalPublisher {
   private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.flushing || this.queue.length === 0) return;
+    if (this.flushing || this.held || this.queue.length === 0) return;
     this.flushing = this.commitLoop().finally(() => {
       this.flushing = undefined;
       if (this.queue.length > 0) this.timer = setTimeout(() => this.kick(), this.options.lingerMs);
@@ -82,7 +96,7 @@ export class TransactionalPublisher {
   }
 
   private async commitLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.failure) {
+    while (this.queue.length > 0 && !this.failure && !this.held) {
       const batch = this.queue.splice(0, this.batchLength());
       const live = batch.filter((entry) => !entry.progress.revoked);
       try {
