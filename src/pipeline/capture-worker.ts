@@ -1,4 +1,4 @@
-import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import { validateCaptureRequest } from '../api/validate';
 import type { CaptureRequest, CaptureResult } from '../api/types';
 import type { WorkerConfig } from '../config/config';
@@ -44,6 +44,8 @@ interface Job {
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
+/** Longer than a transaction commit takes: how long a new owner waits before reading the committed offset. */
+const TAKEOVER_SETTLE_MS = 1000;
 
 /**
  * CaptureRequested → capture API → outcome events. Records are admitted into a bounded in-flight
@@ -63,6 +65,8 @@ export class CaptureWorker {
   private readonly progress = new Map<string, PartitionProgress>();
   private readonly pausedRetry = { paused: false };
   private stopping = false;
+  private rebalanced = false;
+  private readonly admin: Admin;
   private joined = false;
   private crashed: Error | undefined;
 
@@ -70,6 +74,7 @@ export class CaptureWorker {
     const { config } = o;
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
+    this.admin = o.kafka.admin();
     this.consumer = o.kafka.consumer({
       groupId: config.kafka.groupId,
       readUncommitted: false,
@@ -120,8 +125,12 @@ export class CaptureWorker {
       await codec.useSubject(name, name === 'CaptureSucceeded' ? config.topics.succeeded : name === 'CaptureFailed' ? config.topics.failed : config.topics.unknown);
     }
     await this.producer.connect();
+    await this.admin.connect();
     await this.consumer.connect();
-    this.consumer.on(this.consumer.events.REBALANCING, () => this.publisher.hold());
+    this.consumer.on(this.consumer.events.REBALANCING, () => {
+      this.rebalanced = true;
+      this.publisher.hold();
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.crash(payload.error);
@@ -152,6 +161,7 @@ export class CaptureWorker {
     if (this.window.inFlight > 0) this.o.logger.warn({ inFlight: this.window.inFlight }, 'grace period over; unfinished captures will be retried by the next owner');
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.admin.disconnect();
     this.breaker.dispose();
     this.o.logger.info('stopped');
   }
@@ -324,22 +334,24 @@ export class CaptureWorker {
     const id = `${topic}|${partition}`;
     let progress = this.progress.get(id);
     if (!progress) {
-      progress = new PartitionProgress(topic, partition, await this.completedByPreviousOwner(topic, partition));
+      const { offset, completed } = await this.committedPosition(topic, partition);
+      progress = new PartitionProgress(topic, partition, completed, offset);
       this.progress.set(id, progress);
     }
     return progress;
   }
 
-  private async completedByPreviousOwner(topic: string, partition: number): Promise<Set<number>> {
-    const admin = this.o.kafka.admin();
-    await admin.connect();
-    try {
-      const [committed] = await admin.fetchOffsets({ groupId: this.o.config.kafka.groupId, topics: [topic] });
-      const entry = committed?.partitions.find((p) => p.partition === partition);
-      return entry ? decodeCompleted(Number(entry.offset), entry.metadata) : new Set();
-    } finally {
-      await admin.disconnect();
-    }
+  /**
+   * Where the previous owner got to. After a rebalance its last transaction may still be
+   * completing, and a committed offset read too early is stale: wait it out, read again, and skip
+   * whatever the fetch returns below the fresh position.
+   */
+  private async committedPosition(topic: string, partition: number): Promise<{ offset?: number; completed: Set<number> }> {
+    if (this.rebalanced) await sleep(TAKEOVER_SETTLE_MS);
+    const [committed] = await this.admin.fetchOffsets({ groupId: this.o.config.kafka.groupId, topics: [topic] });
+    const entry = committed?.partitions.find((p) => p.partition === partition);
+    const offset = entry ? Number(entry.offset) : -1;
+    return offset >= 0 ? { offset, completed: decodeCompleted(offset, entry!.metadata) } : { completed: new Set() };
   }
 
   /** Partitions taken away stop committing: their unfinished records belong to the new owner now. */

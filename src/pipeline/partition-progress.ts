@@ -18,7 +18,11 @@ export class PartitionProgress {
     readonly partition: number,
     /** Completed above the committed offset, as recorded by the previous owner. */
     private readonly alreadyDone: ReadonlySet<number> = new Set(),
-  ) {}
+    /** The committed offset when this owner took over: records below it are already done. */
+    committedOffset?: number,
+  ) {
+    if (committedOffset !== undefined && committedOffset > 0) this.highest = committedOffset - 1;
+  }
 
   /** False for records this owner has already taken (a re-fetch after a rejoin): skip them. */
   dispatch(offset: number): boolean {

@@ -196,3 +196,12 @@ describe('PartitionProgress keeps what the previous owner completed', () => {
     expect(decodeCompleted(13, point.metadata)).toEqual(new Set([15]));
   });
 });
+
+describe('PartitionProgress taking over at a committed offset', () => {
+  it('skips records below the committed offset that a stale fetch returns', () => {
+    const progress = new PartitionProgress('t', 0, new Set(), 20);
+    expect(progress.dispatch(18)).toBe(false);
+    expect(progress.dispatch(19)).toBe(false);
+    expect(progress.dispatch(20)).toBe(true);
+  });
+});
