@@ -63,7 +63,7 @@ export class CaptureWorker {
   private readonly breaker: CircuitBreaker;
   private readonly retries: DueQueue<Job & { dueAt: number }>;
   private readonly progress = new Map<string, PartitionProgress>();
-  private readonly pausedRetry = { paused: false };
+  private retryTopicPaused = false;
   private stopping = false;
   private rebalanced = false;
   private readonly admin: Admin;
@@ -207,8 +207,8 @@ export class CaptureWorker {
     const key = message.key?.toString() ?? '';
     this.retries.add(schedule.dueAt, { progress, message, key, attempt: schedule.attempt, firstAttemptAt: schedule.firstAttemptAt, dueAt: schedule.dueAt });
     this.metrics.retriesPending.set(this.retries.size);
-    if (this.retries.size >= this.o.config.retry.maxPending && !this.pausedRetry.paused) {
-      this.pausedRetry.paused = true;
+    if (this.retries.size >= this.o.config.retry.maxPending && !this.retryTopicPaused) {
+      this.retryTopicPaused = true;
       this.consumer.pause([{ topic: this.o.config.topics.retry }]);
     }
   }
@@ -218,8 +218,8 @@ export class CaptureWorker {
     this.metrics.retriesFired.inc();
     this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - job.dueAt) / 1000);
     this.metrics.retriesPending.set(this.retries.size);
-    if (this.pausedRetry.paused && this.retries.size < this.o.config.retry.maxPending * 0.9) {
-      this.pausedRetry.paused = false;
+    if (this.retryTopicPaused && this.retries.size < this.o.config.retry.maxPending * 0.9) {
+      this.retryTopicPaused = false;
       this.consumer.resume([{ topic: this.o.config.topics.retry }]);
     }
     void this.withSlot(() => this.handle(job));
