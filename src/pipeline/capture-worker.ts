@@ -64,6 +64,7 @@ export class CaptureWorker {
   private readonly retries: DueQueue<Job & { dueAt: number }>;
   private readonly progress = new Map<string, PartitionProgress>();
   private retryTopicPaused = false;
+  private retriesAwaitingSlot = 0;
   private stopping = false;
   private rebalanced = false;
   private readonly admin: Admin;
@@ -199,6 +200,7 @@ export class CaptureWorker {
   /** A retry holds no in-flight slot while it waits; it takes one again when due. */
   private holdRetry(progress: PartitionProgress, message: KafkaMessage): void {
     this.window.release();
+    this.metrics.inFlight.set(this.window.inFlight);
     const schedule = readRetrySchedule(message.headers);
     if (!schedule) {
       void this.withSlot(() => this.sendToDlq(progress, message, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers'));
@@ -206,23 +208,34 @@ export class CaptureWorker {
     }
     const key = message.key?.toString() ?? '';
     this.retries.add(schedule.dueAt, { progress, message, key, attempt: schedule.attempt, firstAttemptAt: schedule.firstAttemptAt, dueAt: schedule.dueAt });
-    this.metrics.retriesPending.set(this.retries.size);
-    if (this.retries.size >= this.o.config.retry.maxPending && !this.retryTopicPaused) {
+    this.updateRetryBackpressure();
+  }
+
+  /** Due retries still waiting for an in-flight slot count as pending too: memory stays bounded. */
+  private updateRetryBackpressure(): void {
+    const pending = this.retries.size + this.retriesAwaitingSlot;
+    this.metrics.retriesPending.set(pending);
+    const { maxPending } = this.o.config.retry;
+    if (!this.retryTopicPaused && pending >= maxPending) {
       this.retryTopicPaused = true;
       this.consumer.pause([{ topic: this.o.config.topics.retry }]);
+    } else if (this.retryTopicPaused && pending < maxPending * 0.9 && !this.stopping) {
+      this.retryTopicPaused = false;
+      this.consumer.resume([{ topic: this.o.config.topics.retry }]);
     }
   }
 
   private fireRetry(job: Job & { dueAt: number }): void {
     if (job.progress.revoked || this.stopping) return;
-    this.metrics.retriesFired.inc();
-    this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - job.dueAt) / 1000);
-    this.metrics.retriesPending.set(this.retries.size);
-    if (this.retryTopicPaused && this.retries.size < this.o.config.retry.maxPending * 0.9) {
-      this.retryTopicPaused = false;
-      this.consumer.resume([{ topic: this.o.config.topics.retry }]);
-    }
-    void this.withSlot(() => this.handle(job));
+    this.retriesAwaitingSlot++;
+    void this.window.acquire().then(() => {
+      this.retriesAwaitingSlot--;
+      // Measured when the call can actually start, so a full window shows up as lateness.
+      this.metrics.retriesFired.inc();
+      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - job.dueAt) / 1000);
+      this.updateRetryBackpressure();
+      return this.run(() => this.handle(job));
+    });
   }
 
   private async withSlot(task: () => Promise<void>): Promise<void> {
