@@ -8,9 +8,9 @@ import type { Logger } from '../observability/logger';
 import { WorkerMetrics } from '../observability/metrics';
 import { nextAttemptAt } from '../retry/backoff';
 import { DueQueue } from '../retry/due-queue';
-import { readRetrySchedule, retryHeaders, RetrySchedule } from '../retry/retry-headers';
+import { readRetrySchedule, retryHeaders } from '../retry/retry-headers';
 import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
-import { ConsumedRecord, deadLetter } from './dead-letter';
+import { deadLetter } from './dead-letter';
 import { InFlightWindow } from './in-flight-window';
 import { KeyLanes } from './key-lanes';
 import { buildOutcome, OUTCOME_EVENT_NAMES } from './outcomes';
@@ -34,17 +34,10 @@ export interface CaptureWorkerOptions {
   transactionalId: string;
 }
 
-/** A retry waiting for its due time: only what firing needs, so 100k of them stay small. */
-interface HeldRetry extends RetrySchedule {
-  progress: PartitionProgress;
-  /** Headers are dropped when the schedule rebuilds them exactly, and restored when it fires. */
-  message: ConsumedRecord;
-}
-
 /** A consumed record on its way through: where it came from and which attempt it is. */
 interface Job {
   progress: PartitionProgress;
-  message: ConsumedRecord;
+  message: KafkaMessage;
   key: string;
   attempt: number;
   firstAttemptAt?: number;
@@ -68,7 +61,7 @@ export class CaptureWorker {
   private readonly window: InFlightWindow;
   private readonly lanes = new KeyLanes();
   private readonly breaker: CircuitBreaker;
-  private readonly retries: DueQueue<HeldRetry>;
+  private readonly retries: DueQueue<Job & { dueAt: number }>;
   private readonly progress = new Map<string, PartitionProgress>();
   private retryTopicPaused = false;
   private retriesAwaitingSlot = 0;
@@ -213,10 +206,8 @@ export class CaptureWorker {
       void this.withSlot(() => this.sendToDlq(progress, message, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers'));
       return;
     }
-    const rebuilt = retryHeaders(schedule);
-    const exact = Object.keys(message.headers ?? {}).length === 3 && Object.entries(rebuilt).every(([name, value]) => message.headers?.[name]?.toString() === value);
-    const held: ConsumedRecord = { key: message.key, value: message.value, offset: message.offset, headers: exact ? undefined : message.headers };
-    this.retries.add(schedule.dueAt, { progress, message: held, ...schedule });
+    const key = message.key?.toString() ?? '';
+    this.retries.add(schedule.dueAt, { progress, message, key, attempt: schedule.attempt, firstAttemptAt: schedule.firstAttemptAt, dueAt: schedule.dueAt });
     this.updateRetryBackpressure();
   }
 
@@ -234,16 +225,14 @@ export class CaptureWorker {
     }
   }
 
-  private fireRetry(held: HeldRetry): void {
-    if (held.progress.revoked || this.stopping) return;
-    const message = { ...held.message, headers: held.message.headers ?? retryHeaders(held) };
-    const job: Job = { progress: held.progress, message, key: message.key?.toString() ?? '', attempt: held.attempt, firstAttemptAt: held.firstAttemptAt };
+  private fireRetry(job: Job & { dueAt: number }): void {
+    if (job.progress.revoked || this.stopping) return;
     this.retriesAwaitingSlot++;
     void this.window.acquire().then(() => {
       this.retriesAwaitingSlot--;
       // Measured when the call can actually start, so a full window shows up as lateness.
       this.metrics.retriesFired.inc();
-      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - held.dueAt) / 1000);
+      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - job.dueAt) / 1000);
       this.updateRetryBackpressure();
       return this.run(() => this.handle(job));
     });
@@ -344,7 +333,7 @@ export class CaptureWorker {
     }
   }
 
-  private async sendToDlq(progress: PartitionProgress, message: ConsumedRecord, reason: string, error: string): Promise<void> {
+  private async sendToDlq(progress: PartitionProgress, message: KafkaMessage, reason: string, error: string): Promise<void> {
     this.o.logger.warn({ reason, error, topic: progress.topic, partition: progress.partition, offset: message.offset }, 'record sent to the DLQ');
     await this.commit({ progress, offset: Number(message.offset), messages: [{ topic: this.o.config.topics.dlq, message: deadLetter(progress, message, reason, error) }] });
     this.metrics.deadLettered.inc({ reason });

@@ -1,8 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 
-/** The parts of a consumed record the worker keeps. */
-export type ConsumedRecord = Pick<KafkaMessage, 'key' | 'value' | 'offset' | 'headers'>;
-
 export const DLQ_HEADERS = {
   reason: 'dlq-reason',
   error: 'dlq-error',
@@ -12,7 +9,7 @@ export const DLQ_HEADERS = {
 } as const;
 
 /** The original key, value and headers untouched, plus why and where from. */
-export function deadLetter(source: { topic: string; partition: number }, message: ConsumedRecord, reason: string, error: string): Message {
+export function deadLetter(source: { topic: string; partition: number }, message: KafkaMessage, reason: string, error: string): Message {
   const headers: IHeaders = {
     ...message.headers,
     [DLQ_HEADERS.reason]: reason,
