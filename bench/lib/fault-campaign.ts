@@ -17,7 +17,7 @@
  * counter (/proc/net/snmp, refused connects in this network namespace) while it is down.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin, Consumer, Kafka, Message } from 'kafkajs';
@@ -196,7 +196,7 @@ export interface CampaignResult {
     totalWorkerCalls?: number;
     peakRefusedConnectsPerSec?: number;
     totalRefusedConnects?: number;
-    /** Median vendor calls/s in the 10 s before the outage, for scale. */
+    /** Median sandbox-counted calls/s over the seconds before the outage with any calls, for scale. */
     callsPerSecBefore?: number;
   };
   /**
@@ -584,7 +584,54 @@ async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Pro
 /** True when the broker in use is the native stack's own (the one this campaign can restart). */
 export function nativeBrokerInUse(brokers: string): boolean {
   const kafka = managed('kafka', stackPaths().pids, stackPaths().logs);
-  return runningPid(kafka) !== undefined && brokers.split(',').map((b) => b.trim()).includes(brokersFor(stackPorts()));
+  const pid = runningPid(kafka);
+  if (pid === undefined || !brokers.split(',').map((b) => b.trim()).includes(brokersFor(stackPorts()))) return false;
+  // The pid file must name the process that actually listens on the port (not, say, a broker of
+  // another checkout's stack that took the port while this one was down).
+  const listener = listenerPid(stackPorts().kafka);
+  return listener === undefined || listener === pid;
+}
+
+/** The pid of the process listening on a loopback TCP port (from /proc; undefined when unknown). */
+export function listenerPid(port: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the socket inode.
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return Number(pid);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Restarts the native stack's broker: SIGTERM (controlled shutdown), then the same config and data. */
@@ -594,6 +641,8 @@ async function restartBroker(log: Log, ts: () => string): Promise<{ stopSec: num
   const kafka = managed('kafka', paths.pids, paths.logs);
   const pid = runningPid(kafka);
   if (pid === undefined) throw new Error('the native Kafka broker is not running');
+  const listener = listenerPid(ports.kafka);
+  if (listener !== undefined && listener !== pid) throw new Error(`port ${ports.kafka} is served by pid ${listener}, not by this stack's broker (pid ${pid}): not restarting it`);
   const t1 = Date.now();
   log(`  ${ts()} broker: SIGTERM to pid ${pid}`);
   process.kill(pid, 'SIGTERM');
@@ -1083,7 +1132,8 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
   // Outages: the call rate while the sandbox was down.
   const out = a.outage;
   if (out.from !== undefined && out.to !== undefined) {
-    const during = a.timeline.filter((s) => s.t > out.from! && s.t <= out.to! + 0.5);
+    // A sample at t counts the second (t-1, t].
+    const during = a.timeline.filter((s) => s.t > out.from! && s.t <= out.to!);
     const worker = during.filter((s) => s.workerCallsPerSec !== null);
     if (worker.length) {
       const peak = worker.reduce((m, s) => (s.workerCallsPerSec! > m.workerCallsPerSec! ? s : m));
@@ -1098,7 +1148,8 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
       out.peakRefusedConnectsPerSec = Math.max(...refused.map((s) => s.refusedConnectsPerSec!));
       out.totalRefusedConnects = refused.reduce((sum, s) => sum + s.refusedConnectsPerSec!, 0);
     }
-    const before = a.timeline.filter((s) => s.t > out.from! - 10 && s.t <= out.from! - 1 && s.vendorCallsPerSec !== null).map((s) => s.vendorCallsPerSec!);
+    // For scale: the sandbox-counted rate in the seconds before the outage in which the worker was working.
+    const before = a.timeline.filter((s) => s.t <= out.from! && s.vendorCallsPerSec !== null && s.vendorCallsPerSec > 0).map((s) => s.vendorCallsPerSec!);
     out.callsPerSecBefore = before.length ? median(before) : undefined;
   }
   const capturesTotal = a.vendorIncarnations.reduce((s, v) => s + v.captures, 0);
@@ -1159,11 +1210,11 @@ export function summaryLines(r: CampaignResult): string[] {
   rows.push(['broker at the end', r.broker.healthyAtEnd ? 'running, answering' : 'NOT HEALTHY']);
   const out = r.outage;
   rows.push(['sandbox outage', out.actualSec !== undefined ? `${out.actualSec.toFixed(1)}s (t=${out.from!.toFixed(1)}…${out.to!.toFixed(1)}s), planned ${out.plannedSec}s` : 'not done']);
-  rows.push(['API calls/s before the outage', out.callsPerSecBefore !== undefined ? `${out.callsPerSecBefore} (sandbox-counted, median of 10 s)` : '–']);
+  rows.push(['API calls/s before the outage', out.callsPerSecBefore !== undefined ? `${out.callsPerSecBefore} (sandbox-counted, median of the busy seconds)` : '–']);
   rows.push([
     'peak API calls/s during the outage',
     out.peakWorkerCallsPerSec !== undefined
-      ? `${out.peakWorkerCallsPerSec} at t=${out.peakWorkerCallsAt}s (worker-counted; ${out.peakWorkerCallsPerSecAfterFirst ?? '–'} after the first second), ${out.totalWorkerCalls} calls in the whole outage`
+      ? `${out.peakWorkerCallsPerSec} at t=${out.peakWorkerCallsAt}s (worker-counted; ${out.peakWorkerCallsPerSecAfterFirst ?? '–'} after the first second; MAX_IN_FLIGHT=${r.options.inflight}), ${out.totalWorkerCalls} calls in the whole outage`
       : '–',
   ]);
   rows.push(['refused TCP connects during the outage', out.peakRefusedConnectsPerSec !== undefined ? `peak ${out.peakRefusedConnectsPerSec}/s, ${out.totalRefusedConnects} in all (kernel AttemptFails, whole namespace)` : '–']);

@@ -59,27 +59,3 @@ describe(title, () => {
     if (brokerRestart) expect(r.broker.restarted).toBe(true);
   }, 170_000);
 });
-
-if (process.env.CAMPAIGN_DEBUG_HANDLES) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const net = require('node:net') as typeof import('node:net');
-  const original = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: import('node:net').Socket & { __stack?: string }, ...args: unknown[]) {
-    this.__stack = new Error('socket opened').stack;
-    return (original as (...a: unknown[]) => import('node:net').Socket).apply(this, args);
-  } as typeof original;
-}
-
-afterAll(async () => {
-  if (!process.env.CAMPAIGN_DEBUG_HANDLES) return;
-  await new Promise((r) => setTimeout(r, 3000));
-  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
-  console.log(
-    handles
-      .map((h) => {
-        const o = h as { constructor: { name: string }; remoteAddress?: string; remotePort?: number; localPort?: number; __stack?: string };
-        return `${o.constructor.name} ${o.remoteAddress ?? ''}:${o.remotePort ?? ''} local ${o.localPort ?? ''}\n${o.__stack ?? ''}`;
-      })
-      .join('\n'),
-  );
-});
