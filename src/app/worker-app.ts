@@ -18,7 +18,8 @@ export interface RunningWorker {
 }
 
 /** Wires configuration into a running worker with its health and metrics endpoint. */
-export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
+/** `onFatal` is wired before the consumer joins its group: a crash during the first join must end the process too. */
+export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env, onFatal?: (error: Error) => void): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
   // Keys are parsed once, here: a malformed key stops the start with the variable's name.
   const privateKey = loadPrivateKey(config.api.privateKey);
@@ -34,6 +35,7 @@ export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEn
   const metrics = new WorkerMetrics(true);
   const transactionalId = env.TRANSACTIONAL_ID || `${config.kafka.groupId}-${os.hostname()}`;
   const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics, transactionalId });
+  worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,
     ready: async () => worker.ready && (await registryReachable(config.schemaRegistryUrl)),

@@ -14,7 +14,15 @@ Configuration is read from the environment; see README.md.`;
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const app = await startWorkerApp(config);
+  let started: Awaited<ReturnType<typeof startWorkerApp>> | undefined;
+  // A fatal error (already logged) ends the process, also while the first group join is running.
+  const onFatal = () => {
+    const exit = () => process.exit(1);
+    if (started) void started.stop().finally(() => started!.logger.flush(exit));
+    else setTimeout(exit, 100);
+  };
+  const app = await startWorkerApp(config, process.env, onFatal);
+  started = app;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -32,9 +40,6 @@ async function run(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  app.worker.onFatal = () => {
-    void app.stop().finally(() => app.logger.flush(() => process.exit(1)));
-  };
 }
 
 async function main(argv: string[]): Promise<void> {

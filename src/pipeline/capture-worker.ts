@@ -154,7 +154,11 @@ export class CaptureWorker {
     if (this.stopping) return;
     this.stopping = true;
     this.o.logger.info({ inFlight: this.window.inFlight, graceMs }, 'stopping: no new records, finishing in-flight captures');
-    this.consumer.pause([{ topic: this.o.config.topics.requested }, { topic: this.o.config.topics.retry }]);
+    try {
+      this.consumer.pause([{ topic: this.o.config.topics.requested }, { topic: this.o.config.topics.retry }]);
+    } catch {
+      // A consumer that crashed before joining has nothing to pause.
+    }
     this.retries.close();
     const deadline = Date.now() + graceMs;
     while (this.window.inFlight > 0 && Date.now() < deadline) await sleep(50);
