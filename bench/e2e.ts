@@ -33,11 +33,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { EventCodec } from '../src/events/event-codec';
 import { build, ROOT, type Entrypoints } from './lib/build';
 import { renderSvg, writeChart, type Panel } from './lib/chart';
-import { benchKafka, createTopics, recordCount, freshTopics, OutcomeCollector, percentile, RequestProducer, topicList, type BenchTopics } from './lib/kafka';
+import { benchKafka, createTopics, recordCount, freshTopics, OutcomeCollector, percentile, RequestProducer, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { machineCpuMs, pidCpuMs, Proc, stopAll, stopChildrenOnExit } from './lib/proc';
 import { stackStatus } from '../src/stack/native-stack';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type Stack } from './lib/setup';
@@ -169,15 +169,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 

@@ -31,13 +31,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Admin, Consumer, Kafka, Message } from 'kafkajs';
+import type { Consumer, Kafka, Message } from 'kafkajs';
 import { EventCodec } from '../src/events/event-codec';
 import type { CaptureRequested } from '../src/events/types.generated';
 import { retryHeaders } from '../src/retry/retry-headers';
 import { stackStatus } from '../src/stack/native-stack';
 import { build, ROOT } from './lib/build';
-import { benchKafka, createTopics, freshTopics, percentile, recordCount, topicList, type BenchTopics } from './lib/kafka';
+import { benchKafka, createTopics, freshTopics, percentile, recordCount, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { machineCpuMs, pidCpuMs, Proc, stopAll, stopChildrenOnExit } from './lib/proc';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess, workerEnv } from './lib/setup';
 import { formatSummary, summarize } from './profile-summary';
@@ -108,15 +108,6 @@ function parseOptions(argv: string[]): Options {
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
-async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** A raw committed outcome; decoded after the run so the bench spends little CPU while the worker is measured. */
 interface RawOutcome {

@@ -20,14 +20,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin, Consumer, Kafka, Message } from 'kafkajs';
+import type { Consumer, Kafka, Message } from 'kafkajs';
 import { EventCodec } from '../../src/events/event-codec';
 import type { CaptureRequested } from '../../src/events/types.generated';
 import { kafkaAnswers, startKafka } from '../../src/stack/kafka-broker';
 import { brokersFor, stackPaths, stackPorts } from '../../src/stack/layout';
 import { managed, runningPid } from '../../src/stack/processes';
 import { build, type Entrypoints } from './build';
-import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics } from './kafka';
+import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
 import { Proc } from './proc';
 import { ensureStack, gitDescribe, makeKeys, workerEnv, type KeyFiles, type Stack } from './setup';
 
@@ -571,15 +571,6 @@ async function quietDisconnect(consumer: Consumer, topics: string[], handling: (
   await consumer.disconnect().catch(() => undefined);
 }
 
-async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 /** True when the broker in use is the native stack's own (the one this campaign can restart). */
 export function nativeBrokerInUse(brokers: string): boolean {
