@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { CaptureClient } from '../api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../api/keys';
@@ -19,7 +18,7 @@ export interface RunningWorker {
 
 /** Wires configuration into a running worker with its health and metrics endpoint. */
 /** `onFatal` is wired before the consumer joins its group: a crash during the first join must end the process too. */
-export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env, onFatal?: (error: Error) => void): Promise<RunningWorker> {
+export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Error) => void): Promise<RunningWorker> {
   const logger = createLogger(config.logLevel);
   // Keys are parsed once, here: a malformed key stops the start with the variable's name.
   const privateKey = loadPrivateKey(config.api.privateKey);
@@ -33,15 +32,14 @@ export async function startWorkerApp(config: WorkerConfig, env: NodeJS.ProcessEn
   const codec = EventCodec.forUrl(config.schemaRegistryUrl);
   const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections });
   const metrics = new WorkerMetrics(true);
-  const transactionalId = env.TRANSACTIONAL_ID || `${config.kafka.groupId}-${os.hostname()}`;
-  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics, transactionalId });
+  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics });
   worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,
     ready: async () => worker.ready && (await registryReachable(config.schemaRegistryUrl)),
   });
   const lag = startLagReporter(kafka, config, metrics);
-  logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalId, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
+  logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
   await worker.start();
   return {
     worker,

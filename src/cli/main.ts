@@ -21,7 +21,7 @@ async function run(): Promise<void> {
     if (started) void started.stop().finally(() => started!.logger.flush(exit));
     else setTimeout(exit, 100);
   };
-  const app = await startWorkerApp(config, process.env, onFatal);
+  const app = await startWorkerApp(config, onFatal);
   started = app;
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -34,6 +34,11 @@ const schema = z.object({
   ANTOM_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   ANTOM_PUBLIC_KEY: z.string().min(1).optional(),
   GROUP_ID: z.string().min(1).default('capture-worker'),
+  // Each partition's producer is `<prefix>.<topic>.<partition>`: Kafka's transactional id charset, kept short.
+  TRANSACTIONAL_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,120}$/, 'letters, digits, ".", "_" and "-" only (at most 120)')
+    .optional(),
   MAX_IN_FLIGHT: int(1, 500),
   API_TIMEOUT_MS: int(100, 10_000),
   // Defaults to MAX_IN_FLIGHT: a call queued for a connection would spend its timeout waiting.
@@ -62,7 +67,13 @@ const schema = z.object({
 type Env = z.infer<typeof schema>;
 
 export interface WorkerConfig {
-  kafka: { brokers: string[]; clientId: string; groupId: string };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    /** The same for every instance of a group, so a partition's new owner fences its previous one. */
+    transactionalIdPrefix: string;
+  };
   schemaRegistryUrl: string;
   topics: TopicNames;
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
@@ -99,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if (problems.length > 0 || !value) throw new ConfigError(problems);
 
   return {
-    kafka: { brokers: value.KAFKA_BROKERS, clientId: value.KAFKA_CLIENT_ID, groupId: value.GROUP_ID },
+    kafka: { brokers: value.KAFKA_BROKERS, clientId: value.KAFKA_CLIENT_ID, groupId: value.GROUP_ID, transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID },
     schemaRegistryUrl: value.SCHEMA_REGISTRY_URL,
     topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
     topicLayout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },

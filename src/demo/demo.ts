@@ -55,7 +55,6 @@ async function main(): Promise<void> {
     ANTOM_PRIVATE_KEY_FILE: path.join(keyDir, 'merchant-private.pem'),
     ANTOM_PUBLIC_KEY: sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     GROUP_ID: `${runId}-worker`,
-    TRANSACTIONAL_ID: `${runId}-worker`,
     API_TIMEOUT_MS: '1000',
     RETRY_BASE_DELAY_MS: '300',
     RETRY_MAX_DELAY_MS: '2000',
@@ -63,7 +62,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     ...Object.fromEntries(Object.entries(topics).map(([role, name]) => [`TOPIC_${role.toUpperCase()}`, name])),
   };
-  const worker = await startWorkerApp(loadConfig(env), env);
+  const worker = await startWorkerApp(loadConfig(env));
   say(`worker running (metrics: http://127.0.0.1:${worker.healthPort}/metrics)`);
 
   const codec = EventCodec.forUrl(stack.registryUrl);

@@ -1,27 +1,20 @@
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
-import { validateCaptureRequest } from '../api/validate';
-import type { CaptureRequest, CaptureResult } from '../api/types';
+import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
-import { EventCodec, UndecodableRecordError } from '../events/event-codec';
-import type { CaptureRequested } from '../events/types.generated';
+import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { WorkerMetrics } from '../observability/metrics';
-import { nextAttemptAt } from '../retry/backoff';
-import { DueQueue } from '../retry/due-queue';
-import { readRetrySchedule, retryHeaders } from '../retry/retry-headers';
-import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
-import { deadLetter } from './dead-letter';
-import { InFlightWindow } from './in-flight-window';
-import { KeyLanes } from './key-lanes';
-import { buildOutcome, OUTCOME_EVENT_NAMES } from './outcomes';
-import { decodeCompleted, PartitionProgress } from './partition-progress';
-import { Completion, TransactionalPublisher } from './transactional-publisher';
+import { readRetrySchedule, type RetrySchedule } from '../retry/retry-headers';
 import { sleep } from '../util/sleep';
+import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
+import type { CompletionHandle } from './completion';
+import { InFlightWindow } from './in-flight-window';
+import { Intake } from './intake';
+import { OUTCOME_TOPIC_ROLES } from './outcomes';
+import { PartitionOwner } from './partition-owner';
+import { PartitionRegistry } from './partition-registry';
+import { RecordProcessor, type CaptureApi } from './record-processor';
 
-/** The one thing the worker needs from the API client. */
-export interface CaptureApi {
-  capture(request: CaptureRequest): Promise<CaptureResult>;
-}
+export type { CaptureApi } from './record-processor';
 
 export interface CaptureWorkerOptions {
   config: WorkerConfig;
@@ -30,119 +23,92 @@ export interface CaptureWorkerOptions {
   api: CaptureApi;
   logger: Logger;
   metrics?: WorkerMetrics;
-  /** Stable across restarts of the same instance, so a restart fences the previous transaction. */
-  transactionalId: string;
 }
 
-/** A consumed record on its way through: where it came from and which attempt it is. */
-interface Job {
-  progress: PartitionProgress;
-  message: KafkaMessage;
-  key: string;
-  attempt: number;
-  firstAttemptAt?: number;
-}
+type Lifecycle = 'created' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
 const HEARTBEAT_EVERY_MS = 1000;
-/** Longer than a transaction commit takes: how long a new owner waits before reading the committed offset. */
-const TAKEOVER_SETTLE_MS = 1000;
+// A killed instance's partitions move on after 10 s instead of KafkaJS's default 30 s.
+const SESSION_TIMEOUT_MS = 10_000;
+const ROOM_POLL_MS = 20;
 
 /**
  * CaptureRequested → capture API → outcome events. Records are admitted into a bounded in-flight
- * window (the consumer blocks, heartbeating, when it is full); same-key records run one at a time
- * in offset order, different keys concurrently; every outcome is committed together with its
- * consumed offset. Unknown results are rescheduled on the retry topic and held until due.
+ * window (the consumer blocks, heartbeating, when it is full); every partition is owned by a
+ * PartitionOwner that commits its records' outcomes with its offset in transactions of its own;
+ * unknown results are rescheduled on the retry topic, whose records its partitions hold until due.
  */
 export class CaptureWorker {
   readonly metrics: WorkerMetrics;
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
-  private readonly publisher: TransactionalPublisher;
+  private readonly intake: Intake;
+  private readonly admin: Admin;
+  private readonly registry: PartitionRegistry;
+  private readonly processor: RecordProcessor;
   private readonly window: InFlightWindow;
-  private readonly lanes = new KeyLanes();
   private readonly breaker: CircuitBreaker;
-  private readonly retries: DueQueue<Job & { dueAt: number }>;
-  private readonly progress = new Map<string, PartitionProgress>();
+  private lifecycle: Lifecycle = 'created';
+  private crashed: Error | undefined;
   private retryTopicPaused = false;
   private retriesAwaitingSlot = 0;
-  private stopping = false;
-  private rebalanced = false;
-  private readonly admin: Admin;
-  private joined = false;
-  private crashed: Error | undefined;
+  private readonly releaseSlot = () => {
+    this.window.release();
+    this.metrics.inFlight.set(this.window.inFlight);
+  };
 
   constructor(private readonly o: CaptureWorkerOptions) {
-    const { config } = o;
+    const { config, kafka, logger } = o;
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
-    this.admin = o.kafka.admin();
-    this.consumer = o.kafka.consumer({
-      groupId: config.kafka.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 50,
-      // A killed instance's partitions move on after 10 s instead of the default 30 s.
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      allowAutoTopicCreation: false,
-    });
-    this.producer = o.kafka.producer({
-      transactionalId: o.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-      allowAutoTopicCreation: false,
-      // The broker answers CONCURRENT_TRANSACTIONS for a few ms after each commit; KafkaJS's default
-      // 300 ms first retry would stall every commit queued behind it.
-      retry: { initialRetryTime: 20, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
-      // Java-compatible murmur2 placement, so outcome keys land where Java producers put them.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    this.publisher = new TransactionalPublisher(this.producer, {
-      groupId: config.kafka.groupId,
-      maxRecords: config.transaction.maxRecords,
-      lingerMs: config.transaction.lingerMs,
-      maxBytes: config.transaction.maxBytes,
-      onCommit: (records, ms) => {
-        this.metrics.commitLatency.observe(ms / 1000);
-        this.metrics.transactionRecords.observe(records);
-      },
-    });
+    this.admin = kafka.admin();
     this.breaker = new CircuitBreaker(DEFAULT_BREAKER, (state) => this.onCircuit(state));
-    this.retries = new DueQueue((job) => void this.fireRetry(job));
+    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
+    this.registry = new PartitionRegistry({
+      create: (topic, partition) => this.createOwner(topic, partition),
+      seek: (topic, partition, offset) => this.intake.seek(topic, partition, offset),
+      logger,
+      fencedReopenMs: SESSION_TIMEOUT_MS,
+    });
+    this.intake = new Intake(
+      kafka,
+      {
+        groupId: config.kafka.groupId,
+        topics: [config.topics.requested, config.topics.retry],
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: 1_000,
+        partitionsConsumedConcurrently: 16,
+      },
+      {
+        onAssignment: (assignment, memberId) => {
+          this.registry.assign(assignment, memberId);
+          this.updateRetryBackpressure();
+          logger.info({ assignment, memberId }, 'partitions assigned');
+        },
+        onCrash: (error) => this.crash(error),
+        onBatch: (payload) => this.onBatch(payload),
+      },
+    );
   }
 
-  /** True once the consumer has joined its group and the producer is connected. */
+  /** True once the consumer has joined its group. */
   get ready(): boolean {
-    return this.joined && !this.stopping && !this.crashed;
+    return this.intake.hasJoined && this.lifecycle === 'running';
   }
 
   get failure(): Error | undefined {
     return this.crashed;
   }
 
+  /** The partitions this instance owns right now (each with its own transactional producer). */
+  get ownedPartitions(): number {
+    return this.registry.all.length;
+  }
+
   async start(): Promise<void> {
     const { config, codec } = this.o;
-    for (const name of OUTCOME_EVENT_NAMES) {
-      await codec.useSubject(name, name === 'CaptureSucceeded' ? config.topics.succeeded : name === 'CaptureFailed' ? config.topics.failed : config.topics.unknown);
-    }
-    await this.producer.connect();
+    for (const [name, role] of OUTCOME_TOPIC_ROLES) await codec.useSubject(name, config.topics[role]);
+    this.lifecycle = 'running';
     await this.admin.connect();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.REBALANCING, () => {
-      this.rebalanced = true;
-      this.publisher.hold();
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.crash(payload.error);
-    });
-    await this.consumer.subscribe({ topics: [config.topics.requested, config.topics.retry], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 16,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.intake.start();
   }
 
   /**
@@ -151,238 +117,137 @@ export class CaptureWorker {
    * consumed again by whoever owns their partitions next.
    */
   async stop(graceMs = this.o.config.shutdownGraceMs): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.lifecycle === 'stopping' || this.lifecycle === 'stopped') return;
+    const wasRunning = this.lifecycle === 'running';
+    this.lifecycle = 'stopping';
     this.o.logger.info({ inFlight: this.window.inFlight, graceMs }, 'stopping: no new records, finishing in-flight captures');
-    try {
-      this.consumer.pause([{ topic: this.o.config.topics.requested }, { topic: this.o.config.topics.retry }]);
-    } catch {
-      // A consumer that crashed before joining has nothing to pause.
-    }
-    this.retries.close();
+    this.intake.pauseAll();
     const deadline = Date.now() + graceMs;
-    while (this.window.inFlight > 0 && Date.now() < deadline) await sleep(50);
-    await this.publisher.flush().catch((error) => this.o.logger.error({ err: error }, 'final commit failed; uncommitted records will be consumed again'));
+    while (wasRunning && this.window.inFlight > 0 && Date.now() < deadline) await sleep(50);
+    await Promise.all(this.registry.all.map((owner) => owner.flush()));
     if (this.window.inFlight > 0) this.o.logger.warn({ inFlight: this.window.inFlight }, 'grace period over; unfinished captures will be retried by the next owner');
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.intake.disconnect();
+    await this.registry.close();
     await this.admin.disconnect();
     this.breaker.dispose();
+    this.lifecycle = 'stopped';
     this.o.logger.info('stopped');
   }
 
+  private createOwner(topic: string, partition: number): PartitionOwner {
+    const { config, kafka, logger } = this.o;
+    return new PartitionOwner(topic, partition, {
+      kafka,
+      admin: this.admin,
+      transactionalIdPrefix: config.kafka.transactionalIdPrefix,
+      publisher: { groupId: config.kafka.groupId, maxRecords: config.transaction.maxRecords, lingerMs: config.transaction.lingerMs, maxBytes: config.transaction.maxBytes },
+      logger,
+      onCommit: (records, ms) => {
+        this.metrics.commitLatency.observe(ms / 1000);
+        this.metrics.transactionRecords.observe(records);
+      },
+      onRetryDue: (handle, schedule) => this.fireRetry(handle, schedule),
+      onEnded: (owner) => {
+        this.registry.ended(owner);
+        this.updateRetryBackpressure();
+      },
+    });
+  }
+
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const progress = await this.progressFor(batch.topic, batch.partition);
+    const owner = await this.registry.owner(batch.topic, batch.partition);
+    if (!owner) return;
     const isRetryTopic = batch.topic === this.o.config.topics.retry;
+    const halted = () => !isRunning() || isStale() || this.lifecycle !== 'running' || !owner.active;
     let lastHeartbeat = Date.now();
+    const beat = async () => {
+      await heartbeat();
+      lastHeartbeat = Date.now();
+    };
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopping || progress.revoked) return;
-      while (!(await this.window.acquireWithin(HEARTBEAT_EVERY_MS))) {
-        await heartbeat();
-        lastHeartbeat = Date.now();
-        if (this.stopping || !isRunning() || isStale()) return;
-      }
+      if (halted()) return;
       const offset = Number(message.offset);
-      if (!progress.dispatch(offset)) {
-        this.window.release();
+      if (!owner.progress.isNew(offset)) {
         resolveOffset(message.offset);
         continue;
       }
+      while (!owner.progress.hasRoomFor(offset)) {
+        await sleep(ROOM_POLL_MS);
+        if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
+        if (halted()) return;
+      }
+      // A held retry takes no in-flight slot until it is due.
+      if (!isRetryTopic) {
+        while (!(await this.window.acquireWithin(HEARTBEAT_EVERY_MS))) {
+          await beat();
+          if (halted()) return;
+        }
+      }
+      const handle = owner.dispatch(message);
+      if (!handle) {
+        if (!isRetryTopic) this.releaseSlot();
+        return;
+      }
+      if (!isRetryTopic) handle.holdSlot(this.releaseSlot);
+      resolveOffset(message.offset);
       this.metrics.consumed.inc({ topic: batch.topic });
       this.metrics.inFlight.set(this.window.inFlight);
-      resolveOffset(message.offset);
-      if (progress.wasCompletedBefore(offset)) void this.run(() => this.commit({ progress, offset, messages: [] }));
-      else if (isRetryTopic) this.holdRetry(progress, message);
-      else void this.run(() => this.handle({ progress, message, key: message.key?.toString() ?? '', attempt: 1 }));
-      if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) {
-        await heartbeat();
-        lastHeartbeat = Date.now();
-      }
+      if (owner.progress.wasCompletedBefore(offset)) void this.guard(handle.complete([]));
+      else if (isRetryTopic) this.holdRetry(owner, handle);
+      else void this.guard(this.processor.process(handle, { attempt: 1 }));
+      if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
     }
   }
 
-  /** A retry holds no in-flight slot while it waits; it takes one again when due. */
-  private holdRetry(progress: PartitionProgress, message: KafkaMessage): void {
-    this.window.release();
-    this.metrics.inFlight.set(this.window.inFlight);
-    const schedule = readRetrySchedule(message.headers);
+  private holdRetry(owner: PartitionOwner, handle: CompletionHandle): void {
+    const schedule = readRetrySchedule(handle.message.headers);
     if (!schedule) {
-      void this.withSlot(() => this.sendToDlq(progress, message, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers'));
+      void this.window.acquire().then(() => {
+        handle.holdSlot(this.releaseSlot);
+        return this.guard(this.processor.deadLetter(handle, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers'));
+      });
       return;
     }
-    const key = message.key?.toString() ?? '';
-    this.retries.add(schedule.dueAt, { progress, message, key, attempt: schedule.attempt, firstAttemptAt: schedule.firstAttemptAt, dueAt: schedule.dueAt });
+    owner.holdRetry(handle, schedule);
     this.updateRetryBackpressure();
+  }
+
+  private fireRetry(handle: CompletionHandle, schedule: RetrySchedule): void {
+    this.retriesAwaitingSlot++;
+    void this.window.acquire().then(() => {
+      this.retriesAwaitingSlot--;
+      handle.holdSlot(this.releaseSlot);
+      this.updateRetryBackpressure();
+      if (!handle.live) return handle.abandon();
+      // Measured when the call can actually start, so a full window shows up as lateness.
+      this.metrics.retriesFired.inc();
+      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - schedule.dueAt) / 1000);
+      return this.guard(this.processor.process(handle, schedule));
+    });
   }
 
   /** Due retries still waiting for an in-flight slot count as pending too: memory stays bounded. */
   private updateRetryBackpressure(): void {
-    const pending = this.retries.size + this.retriesAwaitingSlot;
+    const pending = this.registry.all.reduce((sum, owner) => sum + owner.heldRetries, 0) + this.retriesAwaitingSlot;
     this.metrics.retriesPending.set(pending);
     const { maxPending } = this.o.config.retry;
+    const topic = this.o.config.topics.retry;
     if (!this.retryTopicPaused && pending >= maxPending) {
       this.retryTopicPaused = true;
-      this.consumer.pause([{ topic: this.o.config.topics.retry }]);
-    } else if (this.retryTopicPaused && pending < maxPending * 0.9 && !this.stopping) {
+      this.intake.pause(topic);
+    } else if (this.retryTopicPaused && pending < maxPending * 0.9 && this.lifecycle === 'running') {
       this.retryTopicPaused = false;
-      this.consumer.resume([{ topic: this.o.config.topics.retry }]);
+      this.intake.resume(topic);
     }
   }
 
-  private fireRetry(job: Job & { dueAt: number }): void {
-    if (job.progress.revoked || this.stopping) return;
-    this.retriesAwaitingSlot++;
-    void this.window.acquire().then(() => {
-      this.retriesAwaitingSlot--;
-      // Measured when the call can actually start, so a full window shows up as lateness.
-      this.metrics.retriesFired.inc();
-      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - job.dueAt) / 1000);
-      this.updateRetryBackpressure();
-      return this.run(() => this.handle(job));
-    });
-  }
-
-  private async withSlot(task: () => Promise<void>): Promise<void> {
-    await this.window.acquire();
-    await this.run(task);
-  }
-
-  /** Runs a task that holds an in-flight slot, frees the slot after it, and never throws. */
-  private async run(task: () => Promise<void>): Promise<void> {
+  /** Work on a record never throws by design; if it does, the worker cannot vouch for its state. */
+  private async guard(work: Promise<unknown>): Promise<void> {
     try {
-      await task();
+      await work;
     } catch (error) {
-      // Only a commit that can never succeed gets here; the worker must restart and re-consume.
-      if (!this.stopping) this.crash(error as Error);
-    } finally {
-      this.window.release();
-      this.metrics.inFlight.set(this.window.inFlight);
+      if (this.lifecycle === 'running') this.crash(error as Error);
     }
-  }
-
-  /** Takes one record to its committed outcome (or the DLQ). */
-  private async handle(job: Job): Promise<void> {
-    const { progress, message } = job;
-    if (!message.key || message.key.length === 0) {
-      return this.sendToDlq(progress, message, 'MISSING_KEY', 'record has no key; the key is the captureRequestId');
-    }
-    const bytes = message.value?.length ?? 0;
-    if (bytes > this.o.config.maxRecordBytes) {
-      // Its outcome copies the request and could exceed the broker's message limit: refuse before any call.
-      return this.sendToDlq(progress, message, 'RECORD_TOO_LARGE', `value is ${bytes} bytes; MAX_RECORD_BYTES is ${this.o.config.maxRecordBytes}`);
-    }
-    let request: CaptureRequested;
-    try {
-      request = await this.decodeRequest(message.value);
-    } catch (error) {
-      if (error instanceof UndecodableRecordError) return this.sendToDlq(progress, message, error.reason, error.message);
-      throw error;
-    }
-    await this.lanes.run(job.key, () => this.attempt(job, request));
-  }
-
-  /** Registry outages are waited out: a record is never condemned because the registry is down. */
-  private async decodeRequest(value: Buffer | null): Promise<CaptureRequested> {
-    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
-      try {
-        return await this.o.codec.decode('CaptureRequested', value);
-      } catch (error) {
-        if (error instanceof UndecodableRecordError || this.stopping) throw error;
-        this.o.logger.warn({ err: error, retryInMs: wait }, 'schema registry unavailable; retrying decode');
-        await sleep(wait);
-      }
-    }
-  }
-
-  private async attempt(job: Job, request: CaptureRequested): Promise<void> {
-    const { config, codec } = this.o;
-    const captureRequest: CaptureRequest = { captureRequestId: job.key, paymentId: request.paymentId, captureAmount: request.captureAmount };
-    const startedAt = Date.now();
-    const result = await this.call(captureRequest);
-    const completedAt = Date.now();
-    const firstAttemptAt = job.firstAttemptAt ?? startedAt;
-    const retryAt = result.status === 'U' ? nextAttemptAt(config.retry, job.attempt, firstAttemptAt, completedAt) : undefined;
-    const outcome = buildOutcome(config.topics, { captureRequestId: job.key, request, attempt: job.attempt, firstAttemptAt, completedAt }, result, retryAt);
-    const messages: Completion['messages'] = [{ topic: outcome.topic, message: { key: job.message.key, value: codec.encode(outcome.event.name, outcome.event.value as never) } }];
-    if (retryAt !== undefined) {
-      messages.push({
-        topic: config.topics.retry,
-        message: { key: job.message.key, value: job.message.value, headers: retryHeaders({ attempt: job.attempt + 1, dueAt: retryAt, firstAttemptAt }) },
-      });
-    }
-    await this.commit({ progress: job.progress, offset: Number(job.message.offset), messages });
-    this.metrics.outcomes.inc({ status: result.status, code: result.resultCode });
-    if (retryAt !== undefined) this.metrics.retriesScheduled.inc();
-    if (result.status !== 'S' || this.o.logger.isLevelEnabled('debug')) {
-      this.o.logger.child({ captureRequestId: job.key }).info(
-        { status: result.status, resultCode: result.resultCode, attempt: job.attempt, nextAttemptAt: retryAt, final: result.status === 'U' && retryAt === undefined },
-        result.resultMessage,
-      );
-    }
-  }
-
-  /** Invalid requests are answered locally; valid ones wait for the circuit, then call the API. */
-  private async call(request: CaptureRequest): Promise<CaptureResult> {
-    const problem = validateCaptureRequest(request);
-    if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true };
-    const probe = await this.breaker.admit();
-    const timer = this.metrics.apiLatency.startTimer();
-    let result: CaptureResult | undefined;
-    try {
-      result = await this.o.api.capture(request);
-      return result;
-    } finally {
-      timer({ status: result?.status ?? 'U' });
-      this.breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
-    }
-  }
-
-  private async sendToDlq(progress: PartitionProgress, message: KafkaMessage, reason: string, error: string): Promise<void> {
-    this.o.logger.warn({ reason, error, topic: progress.topic, partition: progress.partition, offset: message.offset }, 'record sent to the DLQ');
-    await this.commit({ progress, offset: Number(message.offset), messages: [{ topic: this.o.config.topics.dlq, message: deadLetter(progress, message, reason, error) }] });
-    this.metrics.deadLettered.inc({ reason });
-  }
-
-  private commit(completion: Completion): Promise<void> {
-    return this.publisher.publish(completion);
-  }
-
-  private async progressFor(topic: string, partition: number): Promise<PartitionProgress> {
-    const id = `${topic}|${partition}`;
-    let progress = this.progress.get(id);
-    if (!progress) {
-      const { offset, completed } = await this.committedPosition(topic, partition);
-      progress = new PartitionProgress(topic, partition, completed, offset);
-      this.progress.set(id, progress);
-    }
-    return progress;
-  }
-
-  /**
-   * Where the previous owner got to. After a rebalance its last transaction may still be
-   * completing, and a committed offset read too early is stale: wait it out, read again, and skip
-   * whatever the fetch returns below the fresh position.
-   */
-  private async committedPosition(topic: string, partition: number): Promise<{ offset?: number; completed: Set<number> }> {
-    if (this.rebalanced) await sleep(TAKEOVER_SETTLE_MS);
-    const [committed] = await this.admin.fetchOffsets({ groupId: this.o.config.kafka.groupId, topics: [topic] });
-    const entry = committed?.partitions.find((p) => p.partition === partition);
-    const offset = entry ? Number(entry.offset) : -1;
-    return offset >= 0 ? { offset, completed: decodeCompleted(offset, entry!.metadata) } : { completed: new Set() };
-  }
-
-  /** Partitions taken away stop committing: their unfinished records belong to the new owner now. */
-  private onAssignment(assignment: Record<string, number[]>): void {
-    this.joined = true;
-    for (const [id, progress] of this.progress) {
-      if (assignment[progress.topic]?.includes(progress.partition)) continue;
-      progress.revoked = true;
-      this.progress.delete(id);
-    }
-    this.retries.remove((job) => job.progress.revoked);
-    // Results of revoked partitions are dropped from the queue; the kept ones commit now.
-    this.publisher.release();
-    this.o.logger.info({ assignment }, 'partitions assigned');
   }
 
   private onCircuit(state: CircuitState): void {
@@ -393,10 +258,11 @@ export class CaptureWorker {
   private crash(error: Error): void {
     if (this.crashed) return;
     this.crashed = error;
+    if (this.lifecycle === 'running' || this.lifecycle === 'created') this.lifecycle = 'crashed';
     this.o.logger.fatal({ err: error }, 'worker cannot continue; restart it (uncommitted records are consumed again)');
     this.onFatal?.(error);
   }
 
-  /** Called once when the worker cannot go on (a commit that can never succeed, a consumer crash). */
+  /** Called once when the worker cannot go on (a consumer crash, an unexpected error). */
   onFatal?: (error: Error) => void;
 }

@@ -63,4 +63,9 @@ function toResult(result: CaptureResult): Result {
   return { resultStatus: result.status, resultCode: result.resultCode, resultMessage: result.resultMessage, local: result.local };
 }
 
-export const OUTCOME_EVENT_NAMES: readonly EventName[] = ['CaptureSucceeded', 'CaptureFailed', 'CaptureUnknown'];
+/** Each outcome event and the topic role it is published on. */
+export const OUTCOME_TOPIC_ROLES: ReadonlyArray<readonly [EventName, 'succeeded' | 'failed' | 'unknown']> = [
+  ['CaptureSucceeded', 'succeeded'],
+  ['CaptureFailed', 'failed'],
+  ['CaptureUnknown', 'unknown'],
+];

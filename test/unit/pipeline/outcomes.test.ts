@@ -1,7 +1,7 @@
 import type { CaptureResult } from '../../../src/api/types';
 import type { TopicNames } from '../../../src/config/config';
 import type { CaptureRequested } from '../../../src/events/types.generated';
-import { type AttemptContext, buildOutcome, OUTCOME_EVENT_NAMES } from '../../../src/pipeline/outcomes';
+import { type AttemptContext, buildOutcome, OUTCOME_TOPIC_ROLES } from '../../../src/pipeline/outcomes';
 
 const topics: TopicNames = {
   requested: 't.requested',
@@ -140,6 +140,6 @@ describe('buildOutcome', () => {
   });
 
   it('lists the three outcome event names', () => {
-    expect([...OUTCOME_EVENT_NAMES].sort()).toEqual(['CaptureFailed', 'CaptureSucceeded', 'CaptureUnknown']);
+    expect(OUTCOME_TOPIC_ROLES.map(([name, role]) => `${name}:${role}`).sort()).toEqual(['CaptureFailed:failed', 'CaptureSucceeded:succeeded', 'CaptureUnknown:unknown']);
   });
 });

@@ -1,0 +1,137 @@
+import { validateCaptureRequest } from '../api/validate';
+import type { CaptureRequest, CaptureResult } from '../api/types';
+import type { WorkerConfig } from '../config/config';
+import { EventCodec, UndecodableRecordError } from '../events/event-codec';
+import type { CaptureRequested } from '../events/types.generated';
+import type { Logger } from '../observability/logger';
+import type { WorkerMetrics } from '../observability/metrics';
+import { nextAttemptAt } from '../retry/backoff';
+import { retryHeaders } from '../retry/retry-headers';
+import { sleep } from '../util/sleep';
+import type { CircuitBreaker } from './circuit-breaker';
+import type { CompletionHandle, OutputRecord } from './completion';
+import { deadLetter } from './dead-letter';
+import { KeyLanes } from './key-lanes';
+import { buildOutcome } from './outcomes';
+
+/** The one thing the pipeline needs from the API client. */
+export interface CaptureApi {
+  capture(request: CaptureRequest): Promise<CaptureResult>;
+}
+
+/** Which attempt a record is for: 1 for a request, later ones from its retry headers. */
+export interface Attempt {
+  attempt: number;
+  firstAttemptAt?: number;
+}
+
+export interface ProcessorDeps {
+  config: Pick<WorkerConfig, 'topics' | 'retry' | 'maxRecordBytes'>;
+  codec: Pick<EventCodec, 'decode' | 'encode'>;
+  api: CaptureApi;
+  breaker: Pick<CircuitBreaker, 'admit' | 'record'>;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  stopping(): boolean;
+  now?: () => number;
+}
+
+/**
+ * Takes one dispatched record to its output: decode, validate, call (one call at a time per key,
+ * in offset order), and the outcome, retry or DLQ record, completed through the record's handle.
+ * Metrics and logs count an outcome only once its transaction committed.
+ */
+export class RecordProcessor {
+  private readonly lanes = new KeyLanes();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async process(handle: CompletionHandle, attempt: Attempt): Promise<void> {
+    const { message } = handle;
+    if (!message.key || message.key.length === 0) {
+      return this.deadLetter(handle, 'MISSING_KEY', 'record has no key; the key is the captureRequestId');
+    }
+    const bytes = message.value?.length ?? 0;
+    const { maxRecordBytes } = this.deps.config;
+    if (bytes > maxRecordBytes) {
+      // Its outcome copies the request and could exceed the broker's message limit: refuse before any call.
+      return this.deadLetter(handle, 'RECORD_TOO_LARGE', `value is ${bytes} bytes; MAX_RECORD_BYTES is ${maxRecordBytes}`);
+    }
+    let request: CaptureRequested;
+    try {
+      request = await this.decodeRequest(message.value);
+    } catch (error) {
+      if (error instanceof UndecodableRecordError) return this.deadLetter(handle, error.reason, error.message);
+      if (!handle.live || this.deps.stopping()) return handle.abandon();
+      throw error;
+    }
+    const key = message.key.toString();
+    await this.lanes.run(key, async () => (handle.live ? this.attempt(handle, key, request, attempt) : handle.abandon()));
+  }
+
+  async deadLetter(handle: CompletionHandle, reason: string, error: string): Promise<void> {
+    const { sink, message } = handle;
+    if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error) }])) {
+      this.deps.metrics.deadLettered.inc({ reason });
+      this.deps.logger.warn({ reason, error, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
+    }
+  }
+
+  /** Registry outages are waited out: a record is never condemned because the registry is down. */
+  private async decodeRequest(value: Buffer | null): Promise<CaptureRequested> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await this.deps.codec.decode('CaptureRequested', value);
+      } catch (error) {
+        if (error instanceof UndecodableRecordError || this.deps.stopping()) throw error;
+        this.deps.logger.warn({ err: error, retryInMs: wait }, 'schema registry unavailable; retrying decode');
+        await sleep(wait);
+      }
+    }
+  }
+
+  private async attempt(handle: CompletionHandle, key: string, request: CaptureRequested, attempt: Attempt): Promise<void> {
+    const { config, codec, metrics, logger } = this.deps;
+    const captureRequest: CaptureRequest = { captureRequestId: key, paymentId: request.paymentId, captureAmount: request.captureAmount };
+    const startedAt = this.now();
+    const result = await this.call(captureRequest);
+    const completedAt = this.now();
+    const firstAttemptAt = attempt.firstAttemptAt ?? startedAt;
+    const retryAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
+    const outcome = buildOutcome(config.topics, { captureRequestId: key, request, attempt: attempt.attempt, firstAttemptAt, completedAt }, result, retryAt);
+    const { message } = handle;
+    const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value: codec.encode(outcome.event.name, outcome.event.value as never) } }];
+    if (retryAt !== undefined) {
+      records.push({ topic: config.topics.retry, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retryAt, firstAttemptAt }) } });
+    }
+    if (!(await handle.complete(records))) return;
+    metrics.outcomes.inc({ status: result.status, code: result.resultCode });
+    if (retryAt !== undefined) metrics.retriesScheduled.inc();
+    if (result.status !== 'S' || logger.isLevelEnabled('debug')) {
+      logger.child({ captureRequestId: key }).info(
+        { status: result.status, resultCode: result.resultCode, attempt: attempt.attempt, nextAttemptAt: retryAt, final: result.status === 'U' && retryAt === undefined },
+        result.resultMessage,
+      );
+    }
+  }
+
+  /** Invalid requests are answered locally; valid ones wait for the circuit, then call the API. */
+  private async call(request: CaptureRequest): Promise<CaptureResult> {
+    const problem = validateCaptureRequest(request);
+    if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true };
+    const { breaker, api, metrics } = this.deps;
+    const probe = await breaker.admit();
+    const timer = metrics.apiLatency.startTimer();
+    let result: CaptureResult | undefined;
+    try {
+      result = await api.capture(request);
+      return result;
+    } finally {
+      timer({ status: result?.status ?? 'U' });
+      breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
+    }
+  }
+}
