@@ -64,7 +64,6 @@ export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topi
     ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,
     HTTP_PORT: '0',
     LOG_LEVEL: 'info',
-    TRANSACTIONAL_ID: `bench-tx-${randomUUID()}`,
     ...topicEnv(topics),
     ...extra,
   };

@@ -93,6 +93,9 @@ TOPIC_PARTITIONS: {{ $c.topics.partitions | int64 | quote }}
 TOPIC_REPLICATION_FACTOR: {{ $c.topics.replicationFactor | int64 | quote }}
 TOPIC_MIN_INSYNC_REPLICAS: {{ $c.topics.minInsyncReplicas | int64 | quote }}
 GROUP_ID: {{ $c.groupId | quote }}
+{{- if $c.transactionalIdPrefix }}
+TRANSACTIONAL_ID: {{ $c.transactionalIdPrefix | quote }}
+{{- end }}
 MAX_IN_FLIGHT: {{ $c.maxInFlight | int64 | quote }}
 API_TIMEOUT_MS: {{ $c.apiTimeoutMs | int64 | quote }}
 API_CONNECTIONS: {{ $c.apiConnections | int64 | quote }}
