@@ -1,6 +1,5 @@
 /** Shared set-up for the benchmarks: the stack, keys, the sandbox process and the worker's env. */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/api/keys';
 import { stackUp } from '../../src/stack/native-stack';

@@ -72,10 +72,7 @@ export class PartitionRegistry {
     if (this.closed || !this.assigned.has(id)) return;
     // Fenced: another instance opened this partition, so a rebalance is normally on its way and
     // will say who owns it; reopening at once would fence that instance back.
-    const failures = (this.failures.get(id) ?? 0) + 1;
-    this.failures.set(id, failures);
-    const delay = owner.state === 'fenced' ? this.hooks.fencedReopenMs : REOPEN_BACKOFF_MS[Math.min(failures, REOPEN_BACKOFF_MS.length) - 1];
-    this.schedule(owner.topic, owner.partition, delay);
+    this.reopenLater(owner.topic, owner.partition, owner.state === 'fenced' ? this.hooks.fencedReopenMs : undefined);
   }
 
   /** Shutdown: ends every owner (after the caller flushed what completed). */
@@ -88,13 +85,17 @@ export class PartitionRegistry {
     await Promise.all(owners.map((owner) => owner.end('closed')));
   }
 
-  private schedule(topic: string, partition: number, delayMs: number): void {
+  /** Backs off by consecutive failures of the partition unless told how long to wait. */
+  private reopenLater(topic: string, partition: number, delayMs?: number): void {
     const id = key(topic, partition);
+    const failures = (this.failures.get(id) ?? 0) + 1;
+    this.failures.set(id, failures);
+    const delay = delayMs ?? REOPEN_BACKOFF_MS[Math.min(failures, REOPEN_BACKOFF_MS.length) - 1];
     clearTimeout(this.reopenTimers.get(id));
     const timer = setTimeout(() => {
       this.reopenTimers.delete(id);
       if (!this.closed && this.assigned.has(id) && !this.owners.has(id)) this.open(topic, partition);
-    }, delayMs);
+    }, delay);
     timer.unref();
     this.reopenTimers.set(id, timer);
   }
@@ -116,9 +117,7 @@ export class PartitionRegistry {
         if (this.owners.get(id) !== owner) return;
         this.owners.delete(id);
         void owner.end('revoked');
-        const failures = (this.failures.get(id) ?? 0) + 1;
-        this.failures.set(id, failures);
-        if (!this.closed && this.assigned.has(id)) this.schedule(topic, partition, REOPEN_BACKOFF_MS[Math.min(failures, REOPEN_BACKOFF_MS.length) - 1]);
+        if (!this.closed && this.assigned.has(id)) this.reopenLater(topic, partition);
       },
     );
   }

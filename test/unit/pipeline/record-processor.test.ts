@@ -1,0 +1,198 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { CaptureRequest, CaptureResult } from '../../../src/api/types';
+import { UndecodableRecordError } from '../../../src/events/event-codec';
+import type { CaptureRequested } from '../../../src/events/types.generated';
+import { createLogger } from '../../../src/observability/logger';
+import { WorkerMetrics } from '../../../src/observability/metrics';
+import { CompletionHandle, type CompletionSink, type OutputRecord } from '../../../src/pipeline/completion';
+import { RecordProcessor, type ProcessorDeps } from '../../../src/pipeline/record-processor';
+import { RETRY_HEADERS } from '../../../src/retry/retry-headers';
+
+const topics = { requested: 't.req', succeeded: 't.ok', failed: 't.failed', unknown: 't.unknown', retry: 't.retry', dlq: 't.dlq' };
+const retry = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, deadlineMs: 3_600_000, maxPending: 100 };
+
+/** A partition that records what it was asked to publish, and commits (or drops) it. */
+class FakeSink implements CompletionSink {
+  readonly topic = topics.requested;
+  readonly partition = 4;
+  active = true;
+  commits = true;
+  readonly published: Array<{ offset: number; records: OutputRecord[] }> = [];
+  async publish(offset: number, records: OutputRecord[]): Promise<boolean> {
+    if (!this.commits) return false;
+    this.published.push({ offset, records });
+    return true;
+  }
+}
+
+const request: CaptureRequested = { paymentId: 'pay-1', captureAmount: { currency: 'HKD', value: '1000' }, requestedAt: 1, metadata: {} };
+
+function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request) {
+  const calls: CaptureRequest[] = [];
+  const metrics = new WorkerMetrics();
+  const deps: ProcessorDeps = {
+    config: { topics, retry, maxRecordBytes: 1024 },
+    codec: {
+      decode: (async (_name: string, value: Buffer | null) => decode(value)) as ProcessorDeps['codec']['decode'],
+      encode: ((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))) as ProcessorDeps['codec']['encode'],
+    },
+    api: {
+      capture: (r) => {
+        calls.push(r);
+        return results(r);
+      },
+    },
+    breaker: { admit: async () => false, record: () => undefined },
+    metrics,
+    logger: createLogger('silent'),
+    stopping: () => false,
+    now: () => 1_000_000,
+  };
+  return { processor: new RecordProcessor(deps), calls, metrics };
+}
+
+let nextOffset = 0;
+function record(key: string | null, value: Buffer | null = Buffer.from('request-bytes')): KafkaMessage {
+  return { offset: String(nextOffset++), key: key === null ? null : Buffer.from(key), value, timestamp: '0', attributes: 0, headers: {} } as KafkaMessage;
+}
+
+function handleFor(sink: FakeSink, message: KafkaMessage) {
+  const handle = new CompletionHandle(sink, message);
+  const release = jest.fn();
+  handle.holdSlot(release);
+  return { handle, release };
+}
+
+const ok: CaptureResult = { status: 'S', resultCode: 'SUCCESS', resultMessage: 'success.', local: false, captureId: 'c-1', captureTime: 't' };
+const unknown: CaptureResult = { status: 'U', resultCode: 'UNKNOWN_EXCEPTION', resultMessage: 'unknown', local: false };
+
+async function counted(metrics: WorkerMetrics): Promise<number> {
+  const values = (await metrics.outcomes.get()).values;
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('RecordProcessor', () => {
+  it('calls the API with the record key as captureRequestId and publishes one outcome with the key bytes unchanged', async () => {
+    const { processor, calls, metrics } = setup(async () => ok);
+    const sink = new FakeSink();
+    const message = record('key-1');
+    const { handle, release } = handleFor(sink, message);
+    await processor.process(handle, { attempt: 1 });
+    expect(calls).toEqual([{ captureRequestId: 'key-1', paymentId: 'pay-1', captureAmount: { currency: 'HKD', value: '1000' } }]);
+    expect(sink.published).toHaveLength(1);
+    expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.succeeded]);
+    expect(sink.published[0].records[0].message.key).toBe(message.key);
+    expect(release).toHaveBeenCalledTimes(1);
+    expect(await counted(metrics)).toBe(1);
+  });
+
+  it('an unknown result publishes CaptureUnknown and a retry record carrying the original bytes and the next attempt', async () => {
+    const { processor } = setup(async () => unknown);
+    const sink = new FakeSink();
+    const message = record('key-2');
+    await processor.process(handleFor(sink, message).handle, { attempt: 2, firstAttemptAt: 999_000 });
+    const [outcome, retryRecord] = sink.published[0].records;
+    expect([outcome.topic, retryRecord.topic]).toEqual([topics.unknown, topics.retry]);
+    expect(retryRecord.message.key).toBe(message.key);
+    expect(retryRecord.message.value).toBe(message.value);
+    const headers = retryRecord.message.headers as Record<string, string>;
+    expect(headers[RETRY_HEADERS.attempt]).toBe('3');
+    expect(headers[RETRY_HEADERS.firstAttemptAt]).toBe('999000');
+    expect(Number(headers[RETRY_HEADERS.dueAt])).toBeGreaterThan(1_000_000);
+  });
+
+  it('counts nothing when the partition dropped the outcome instead of committing it', async () => {
+    const { processor, metrics } = setup(async () => ok);
+    const sink = new FakeSink();
+    sink.commits = false;
+    const { handle, release } = handleFor(sink, record('key-3'));
+    await processor.process(handle, { attempt: 1 });
+    expect(await counted(metrics)).toBe(0);
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  it('makes no call for a record whose partition is no longer active, and frees its slot', async () => {
+    const { processor, calls } = setup(async () => ok);
+    const sink = new FakeSink();
+    sink.active = false;
+    const { handle, release } = handleFor(sink, record('key-4'));
+    await processor.process(handle, { attempt: 1 });
+    expect(calls).toEqual([]);
+    expect(sink.published).toEqual([]);
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends a keyless record to the DLQ with its bytes untouched and no call', async () => {
+    const { processor, calls, metrics } = setup(async () => ok);
+    const sink = new FakeSink();
+    const message = record(null);
+    await processor.process(handleFor(sink, message).handle, { attempt: 1 });
+    expect(calls).toEqual([]);
+    const [dlq] = sink.published[0].records;
+    expect(dlq.topic).toBe(topics.dlq);
+    expect(dlq.message.value).toBe(message.value);
+    expect((dlq.message.headers as Record<string, string>)['dlq-reason']).toBe('MISSING_KEY');
+    expect((await metrics.deadLettered.get()).values.map((v) => [v.labels.reason, v.value])).toEqual([['MISSING_KEY', 1]]);
+  });
+
+  it('sends an undecodable record to the DLQ with the decoder reason', async () => {
+    const { processor, calls } = setup(
+      async () => ok,
+      async () => {
+        throw new UndecodableRecordError('NOT_CONFLUENT_AVRO', 'no magic byte');
+      },
+    );
+    const sink = new FakeSink();
+    await processor.process(handleFor(sink, record('key-5')).handle, { attempt: 1 });
+    expect(calls).toEqual([]);
+    expect((sink.published[0].records[0].message.headers as Record<string, string>)['dlq-reason']).toBe('NOT_CONFLUENT_AVRO');
+  });
+
+  it('runs records of the same key one at a time, in the order they were given', async () => {
+    const gates: Array<() => void> = [];
+    const { processor, calls } = setup(() => new Promise((resolve) => gates.push(() => resolve(ok))));
+    const sink = new FakeSink();
+    const [a, b] = [record('same'), record('same')];
+    const first = processor.process(handleFor(sink, a).handle, { attempt: 1 });
+    const second = processor.process(handleFor(sink, b).handle, { attempt: 1 });
+    const other = processor.process(handleFor(sink, record('other')).handle, { attempt: 1 });
+    await new Promise((r) => setImmediate(r));
+    // The second 'same' waits for the first; 'other' does not.
+    expect(calls.map((c) => c.captureRequestId)).toEqual(['same', 'other']);
+    gates.shift()!();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(calls.map((c) => c.captureRequestId)).toEqual(['same', 'other', 'same']);
+    for (const gate of gates.splice(0)) gate();
+    await Promise.all([second, other]);
+    const sameOffsets = sink.published.filter((p) => p.offset === Number(a.offset) || p.offset === Number(b.offset)).map((p) => p.offset);
+    expect(sameOffsets).toEqual([Number(a.offset), Number(b.offset)]);
+  });
+});
+
+describe('CompletionHandle', () => {
+  it('frees its slot exactly once, whether it completes or is abandoned, and refuses a second completion', async () => {
+    const sink = new FakeSink();
+    const { handle, release } = handleFor(sink, record('h-1'));
+    expect(await handle.complete([])).toBe(true);
+    handle.abandon();
+    expect(release).toHaveBeenCalledTimes(1);
+    await expect(handle.complete([])).rejects.toThrow('completed twice');
+
+    const other = handleFor(sink, record('h-2'));
+    other.handle.abandon();
+    other.handle.abandon();
+    expect(other.release).toHaveBeenCalledTimes(1);
+    expect(other.handle.live).toBe(false);
+  });
+
+  it('frees its slot when publishing fails', async () => {
+    const sink = new FakeSink();
+    sink.publish = async () => {
+      throw new Error('broker gone');
+    };
+    const { handle, release } = handleFor(sink, record('h-3'));
+    await expect(handle.complete([])).rejects.toThrow('broker gone');
+    expect(release).toHaveBeenCalledTimes(1);
+  });
+});
