@@ -7,7 +7,7 @@
  *                        [--connections <inflight>] [--baseline-seconds 20] [--paced-seconds 5]
  *                        [--paced-load 0.5] [--warmup 3000] [--warmup-seconds 5] [--signing-seconds 3]
  *                        [--no-baseline] [--no-paced] [--profile] [--tsx] [--verbose]
- *                        [--env NAME=VALUE ...] [--node-flags "..."]
+ *                        [--env NAME=VALUE ...] [--node-flags "..."] [--compare-ref GIT_REF]
  *
  * For each sandbox latency L, four measured runs, each on fresh topics (K partitions) and a
  * fresh process (compiled JS under bench/.build), with the sandbox in its own process:
@@ -24,6 +24,8 @@
  * broker's and this process's CPU, and the whole machine's busy/steal share, are shown too.
  * The signing ceiling (project signMessage, threadpool, concurrency 64) is measured in this
  * process before and after; the mean is used.
+ * --compare-ref adds, per L, a saturated run of the worker built from another commit (e.g. the
+ * one before a change), right after this tree's, and reports this tree's throughput against it.
  * Results: bench/results/e2e-latest.{json,svg,png}, and a copy of the JSON in bench/results/history/.
  * --profile adds, per L, one more (unscored) saturated worker run of 2N under `node --cpu-prof`
  * and prints its top self-time functions (profiles in bench/results/profiles/; samples are
@@ -35,7 +37,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { EventCodec } from '../src/events/event-codec';
-import { build, ROOT, type Entrypoints } from './lib/build';
+import { build, buildRef, ROOT, type Entrypoints } from './lib/build';
 import { renderSvg, writeChart, type Panel } from './lib/chart';
 import { benchKafka, createTopics, recordCount, freshTopics, OutcomeCollector, percentile, RequestProducer, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { machineCpuMs, pidCpuMs, Proc, stopAll, stopChildrenOnExit } from './lib/proc';
@@ -113,6 +115,7 @@ interface Options {
   nodeFlags: string[];
   verbose: boolean;
   extraEnv: NodeJS.ProcessEnv;
+  compareRef?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -138,6 +141,7 @@ function parseOptions(argv: string[]): Options {
       'node-flags': { type: 'string', default: '' },
       verbose: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
+      'compare-ref': { type: 'string' },
     },
   });
   const num = (name: string, v: string | undefined): number => {
@@ -166,6 +170,7 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: values['node-flags']!.split(/\s+/).filter(Boolean),
     verbose: values.verbose!,
     extraEnv: Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+    compareRef: values['compare-ref'],
   };
 }
 
@@ -188,7 +193,8 @@ class Bench {
     this.codec = EventCodec.forUrl(stack.registryUrl);
   }
 
-  async run(kind: Kind, mode: Mode, latencyMs: number, sandbox: { proc: Proc; url: string }, pacedRate = 0, profileDir?: string): Promise<RunResult> {
+  /** `reference`: run the worker of another commit (--compare-ref) instead of this tree's. */
+  async run(kind: Kind, mode: Mode, latencyMs: number, sandbox: { proc: Proc; url: string }, pacedRate = 0, profileDir?: string, reference?: { ref: string; worker: string[] }): Promise<RunResult> {
     const o = this.o;
     const topics = freshTopics(`bench-${kind}-L${latencyMs}`);
     await withAdmin(this.kafka, (admin) => createTopics(admin, topics, o.partitions));
@@ -201,9 +207,9 @@ class Bench {
         kind === 'worker'
           ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: String(o.inflight), API_CONNECTIONS: String(o.connections), ...o.extraEnv })
           : workerEnv(this.stack, this.keys, sandbox.url, topics, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
-      const script = kind === 'worker' ? [...this.entry.worker, 'run'] : this.entry.baseline;
+      const script = kind === 'worker' ? [...(reference?.worker ?? this.entry.worker), 'run'] : this.entry.baseline;
       const nodeFlags = [...(kind === 'worker' ? o.nodeFlags : []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-      const label = `${kind} L=${latencyMs} ${mode}${profileDir ? ' (profiled)' : ''}`;
+      const label = `${kind}${reference ? `@${reference.ref}` : ''} L=${latencyMs} ${mode}${profileDir ? ' (profiled)' : ''}`;
       const events = profileDir ? o.events * 2 : o.events;
       proc = new Proc(label, process.execPath, [...nodeFlags, ...script], env, o.verbose);
       await proc.waitFor(kind === 'worker' ? /partitions assigned/ : /baseline ready/, 60_000);
@@ -381,6 +387,8 @@ interface LatencyReport {
   workerPaced?: RunResult;
   baseline?: RunResult;
   baselinePaced?: RunResult;
+  /** The --compare-ref worker, saturated. */
+  reference?: RunResult & { ref: string };
   profile?: { file: string; summary: ProfileSummary };
 }
 
@@ -558,6 +566,8 @@ async function main(): Promise<void> {
   log(`capture-worker e2e bench · K=${o.partitions} partitions · M=${o.inflight} in flight · API_CONNECTIONS=${o.connections} · N=${o.events} · L=${o.latencies.join(',')} ms`);
   log(`kafka ${stack.brokers} · registry ${stack.registryUrl} · ${cpus().length} cores · node ${process.version} · ${gitDescribe()}`);
   const entry = build(o.tsx);
+  const reference = o.compareRef ? { ref: o.compareRef, worker: buildRef(o.compareRef) } : undefined;
+  if (reference) log(`comparing with the worker of ${o.compareRef} (${reference.worker[0]})`);
   log(`processes run as ${entry.mode === 'js' ? 'compiled JS (bench/.build)' : 'TypeScript through tsx'}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const keys = await makeKeys(dir);
@@ -577,6 +587,7 @@ async function main(): Promise<void> {
       try {
         const worker = await bench.run('worker', 'saturated', latencyMs, sandbox);
         const report: LatencyReport = { latencyMs, worker };
+        if (reference) report.reference = { ...(await bench.run('worker', 'saturated', latencyMs, sandbox, 0, undefined, reference)), ref: reference.ref };
         if (o.paced) report.workerPaced = await bench.run('worker', 'paced', latencyMs, sandbox, Math.max(1, worker.throughput * o.pacedLoad));
         if (o.baseline) {
           report.baseline = await bench.run('baseline', 'saturated', latencyMs, sandbox);
@@ -617,6 +628,10 @@ async function main(): Promise<void> {
       log(`* baseline capped at ${o.baselineSeconds}s before finishing N=${o.events}: its throughput is extrapolated from what it did in that time`);
     }
     const v = verdicts(reports, ceiling, o);
+    for (const r of reports.filter((x) => x.reference)) {
+      const ref = r.reference!;
+      log(`\nL=${r.latencyMs}: this tree ${f0(r.worker.throughput)}/s (from start ${f0(r.worker.throughputFromStart)}/s, ${f3(r.worker.cpuMsPerCapture)} CPU ms) vs ${ref.ref} ${f0(ref.throughput)}/s (from start ${f0(ref.throughputFromStart)}/s, ${f3(ref.cpuMsPerCapture)} CPU ms): ${(r.worker.throughput / ref.throughput).toFixed(2)}×`);
+    }
     log('\nratios');
     for (const x of v) {
       const target = Number.isFinite(x.target) ? ` (target ${x.unit === 'ms' ? '≤' : '≥'} ${x.unit === 'ms' ? x.target.toFixed(3) : x.target}${x.unit})` : '';

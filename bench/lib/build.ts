@@ -4,7 +4,8 @@
  * Falls back to tsx when the compile emits nothing (e.g. src/ is mid-edit).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -44,4 +45,30 @@ export function build(preferTsx = false): Entrypoints {
     return viaTsx;
   }
   return js;
+}
+
+/**
+ * The worker of another commit, checked out in the temp directory (outside the repo, so jest never
+ * sees a second copy of the project), sharing this node_modules and compiled the same way: a
+ * change is measured against what it replaces in the same run, stack, sandbox and load.
+ */
+export function buildRef(ref: string): string[] {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT }).toString().trim();
+  const dir = join(tmpdir(), 'capture-worker-bench-ref', sha.slice(0, 12));
+  if (!existsSync(join(dir, 'package.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync('git', ['worktree', 'prune'], { cwd: ROOT });
+    execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, sha], { cwd: ROOT, stdio: 'pipe' });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  }
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'bench/tsconfig.build.json')], { stdio: 'pipe' });
+  } catch {
+    // Type errors still emit JS; a missing entry point is caught below.
+  }
+  const out = join(dir, 'bench', '.build');
+  if (!existsSync(join(out, 'schemas'))) symlinkSync(join(dir, 'schemas'), join(out, 'schemas'));
+  const worker = join(out, 'src/cli/main.js');
+  if (!existsSync(worker)) throw new Error(`--compare-ref ${ref}: compiling ${sha.slice(0, 12)} produced no ${worker}`);
+  return [worker];
 }
