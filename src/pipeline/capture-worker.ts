@@ -155,7 +155,7 @@ export class CaptureWorker {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const owner = await this.registry.owner(batch.topic, batch.partition);
+    const owner = await this.ownerOf(batch.topic, batch.partition, heartbeat);
     if (!owner) return;
     const isRetryTopic = batch.topic === this.o.config.topics.retry;
     const halted = () => !isRunning() || isStale() || this.lifecycle !== 'running' || !owner.active;
@@ -196,6 +196,16 @@ export class CaptureWorker {
       else if (isRetryTopic) this.holdRetry(owner, handle);
       else void this.guard(this.processor.process(handle, { attempt: 1 }));
       if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
+    }
+  }
+
+  /** The partition's owner once open; the group membership is kept alive while it opens. */
+  private async ownerOf(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionOwner | undefined> {
+    const opening = this.registry.owner(topic, partition);
+    for (;;) {
+      const owner = await Promise.race([opening, sleep(HEARTBEAT_EVERY_MS).then(() => 'waiting' as const)]);
+      if (owner !== 'waiting') return owner;
+      await heartbeat();
     }
   }
 

@@ -83,23 +83,26 @@ export class PartitionPublisher {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.running || this.stopped || this.queue.length === 0) return;
-    this.running = this.commitLoop().finally(() => {
+    this.running = this.commitNext().finally(() => {
       this.running = undefined;
-      if (this.queue.length > 0 && !this.stopped) this.timer = setTimeout(() => this.kick(), this.settings.lingerMs);
+      if (this.queue.length === 0 || this.stopped) return;
+      // The next transaction waits a linger even when records queued meanwhile: the broker answers
+      // CONCURRENT_TRANSACTIONS until the last one's markers are written, and with a transaction
+      // per partition, back-to-back commits would multiply the broker's work for small batches.
+      if (this.queue.length >= this.settings.maxRecords) this.kick();
+      else this.timer = setTimeout(() => this.kick(), this.settings.lingerMs);
     });
   }
 
-  private async commitLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.stopped) {
-      const batch = this.queue.splice(0, this.batchLength());
-      try {
-        await this.commit(batch);
-        for (const entry of batch) entry.resolve(true);
-      } catch (error) {
-        this.stopped = true;
-        for (const entry of [...batch, ...this.queue.splice(0)]) entry.resolve(false);
-        this.events.onFailure(error as Error, isFenced(error));
-      }
+  private async commitNext(): Promise<void> {
+    const batch = this.queue.splice(0, this.batchLength());
+    try {
+      await this.commit(batch);
+      for (const entry of batch) entry.resolve(true);
+    } catch (error) {
+      this.stopped = true;
+      for (const entry of [...batch, ...this.queue.splice(0)]) entry.resolve(false);
+      this.events.onFailure(error as Error, isFenced(error));
     }
   }
 
