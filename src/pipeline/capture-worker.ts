@@ -67,6 +67,7 @@ export class CaptureWorker {
       seek: (topic, partition, offset) => this.intake.seek(topic, partition, offset),
       logger,
       fencedReopenMs: SESSION_TIMEOUT_MS,
+      onOwners: (count) => this.metrics.partitionsOwned.set(count),
     });
     this.intake = new Intake(
       kafka,
@@ -96,11 +97,6 @@ export class CaptureWorker {
 
   get failure(): Error | undefined {
     return this.crashed;
-  }
-
-  /** The partitions this instance owns right now (each with its own transactional producer). */
-  get ownedPartitions(): number {
-    return this.registry.all.length;
   }
 
   async start(): Promise<void> {

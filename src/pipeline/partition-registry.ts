@@ -9,6 +9,8 @@ export interface RegistryHooks {
   logger: Logger;
   /** How long a fenced partition waits for the rebalance that normally explains it before reopening. */
   fencedReopenMs: number;
+  /** The number of owners (one transactional producer each) changed. */
+  onOwners?(count: number): void;
 }
 
 const key = (topic: string, partition: number) => `${topic}|${partition}`;
@@ -69,6 +71,7 @@ export class PartitionRegistry {
     const id = key(owner.topic, owner.partition);
     if (this.owners.get(id) !== owner) return;
     this.owners.delete(id);
+    this.changed();
     if (this.closed || !this.assigned.has(id)) return;
     // Fenced: another instance opened this partition, so a rebalance is normally on its way and
     // will say who owns it; reopening at once would fence that instance back.
@@ -82,6 +85,7 @@ export class PartitionRegistry {
     this.reopenTimers.clear();
     const owners = Array.from(this.owners.values());
     this.owners.clear();
+    this.changed();
     await Promise.all(owners.map((owner) => owner.end('closed')));
   }
 
@@ -106,6 +110,7 @@ export class PartitionRegistry {
     this.reopenTimers.delete(id);
     const owner = this.hooks.create(topic, partition);
     this.owners.set(id, owner);
+    this.changed();
     owner.opened.then(
       () => {
         if (this.owners.get(id) !== owner || !owner.active) return;
@@ -116,6 +121,7 @@ export class PartitionRegistry {
         this.hooks.logger.warn({ err: error, topic, partition }, 'could not open partition; retrying');
         if (this.owners.get(id) !== owner) return;
         this.owners.delete(id);
+        this.changed();
         void owner.end('revoked');
         if (!this.closed && this.assigned.has(id)) this.reopenLater(topic, partition);
       },
@@ -124,6 +130,11 @@ export class PartitionRegistry {
 
   private drop(id: string, owner: PartitionOwner, state: 'revoked'): void {
     this.owners.delete(id);
+    this.changed();
     void owner.end(state);
+  }
+
+  private changed(): void {
+    this.hooks.onOwners?.(this.owners.size);
   }
 }
