@@ -31,6 +31,7 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   readonly transactionRecords = new Histogram({ name: 'capture_transaction_records', help: 'Consumed records per transaction', buckets: [1, 5, 10, 50, 100, 250, 500, 1000], registers: [this.registry] });
+  readonly transactionsInProgress = new Gauge({ name: 'capture_transactions_in_progress', help: 'Partition transactions begun and not yet committed or aborted', registers: [this.registry] });
   readonly partitionsOwned = new Gauge({ name: 'capture_partitions_owned', help: 'Input partitions this instance owns, each with its own transactional producer', registers: [this.registry] });
   readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] });
 

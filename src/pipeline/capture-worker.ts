@@ -142,6 +142,7 @@ export class CaptureWorker {
         this.metrics.commitLatency.observe(ms / 1000);
         this.metrics.transactionRecords.observe(records);
       },
+      onTransaction: (delta) => this.metrics.transactionsInProgress.inc(delta),
       onRetryDue: (handle, schedule) => this.fireRetry(handle, schedule),
       onEnded: (owner) => {
         this.registry.ended(owner);

@@ -23,6 +23,7 @@ export interface OwnerContext {
   publisher: PublisherSettings;
   logger: Logger;
   onCommit(records: number, durationMs: number): void;
+  onTransaction(delta: 1 | -1): void;
   /** A retry held by this partition is due. */
   onRetryDue(handle: CompletionHandle, schedule: RetrySchedule): void;
   /** The owner ended on its own (fenced or failed): the registry decides when to open a new one. */
@@ -124,6 +125,7 @@ export class PartitionOwner implements CompletionSink {
     this.progressNow = new PartitionProgress(position.offset, position.completed);
     this.publisher = new PartitionPublisher(this.producer, this, this.progressNow, this.context.publisher, {
       onCommit: (records, ms) => this.context.onCommit(records, ms),
+      onTransaction: (delta) => this.context.onTransaction(delta),
       onFailure: (error, fenced) => {
         this.context.logger.warn({ err: error, topic: this.topic, partition: this.partition, fenced }, fenced ? 'partition fenced by another owner; its uncommitted work is dropped' : 'transaction failed; the partition is reopened from its committed offset');
         void this.finish(fenced ? 'fenced' : 'failed').then(() => this.context.onEnded(this));

@@ -11,6 +11,8 @@ export interface PublisherSettings {
 }
 
 export interface PublisherEvents {
+  /** A transaction began (+1) or ended either way (-1). */
+  onTransaction(delta: 1 | -1): void;
   onCommit(records: number, durationMs: number): void;
   /** The transaction failed and was aborted (or fenced); nothing more is published. */
   onFailure(error: Error, fenced: boolean): void;
@@ -132,17 +134,22 @@ export class PartitionPublisher {
     }
     const point = this.progress.commitPoint();
     const topicMessages: TopicMessages[] = Array.from(byTopic, ([topic, messages]) => ({ topic, messages }));
-    const transaction = await this.producer.transaction();
+    this.events.onTransaction(1);
     try {
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
-      if (point) {
-        const { topic, partition } = this.partition;
-        await transaction.sendOffsets({ consumerGroupId: this.settings.groupId, topics: [{ topic, partitions: [{ partition, ...point }] }] });
+      const transaction = await this.producer.transaction();
+      try {
+        if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
+        if (point) {
+          const { topic, partition } = this.partition;
+          await transaction.sendOffsets({ consumerGroupId: this.settings.groupId, topics: [{ topic, partitions: [{ partition, ...point }] }] });
+        }
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
       }
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
+    } finally {
+      this.events.onTransaction(-1);
     }
     this.events.onCommit(entries.length, Date.now() - started);
   }

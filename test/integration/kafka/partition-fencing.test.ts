@@ -21,6 +21,7 @@ describe('per-partition transactional producers fence the previous owner', () =>
     publisher: { groupId: topics.group, maxRecords: 100, maxBytes: 1 << 20, lingerMs: 1 },
     logger: createLogger('silent'),
     onCommit: () => undefined,
+    onTransaction: () => undefined,
     onRetryDue: () => undefined,
     onEnded: () => undefined,
   });
