@@ -1,11 +1,12 @@
 /**
- * Fault campaign: kill -9 the worker at random points, restart the broker once, take the sandbox
- * down; then count every committed outcome per request (see bench/lib/fault-campaign.ts).
+ * Fault campaign: kill -9 the worker at random points, restart the broker once, freeze it
+ * (SIGSTOP/SIGCONT) for each --stalls duration, take the sandbox down; then count every committed
+ * outcome per request (see bench/lib/fault-campaign.ts).
  *
  *   npm run bench:faults -- [--events 20000] [--unknown-share 0.2] [--kills 5] [--outage-seconds 30]
  *                           [--rate 200] [--partitions 12] [--inflight 500] [--latency 20] [--jitter 20]
  *                           [--retry-max-delay-ms 10000] [--timeout-seconds 900] [--seed N]
- *                           [--no-broker-restart] [--fault-span-seconds S] [--log-level info]
+ *                           [--no-broker-restart] [--stalls 20,60] [--runs 1] [--fault-span-seconds S] [--log-level info]
  *                           [--keep-topics] [--tsx] [--verbose] [--env NAME=VALUE ...]
  *
  * Prints a progress line every ~2 s and a summary table; writes bench/results/fault-campaign-latest.json
@@ -23,7 +24,7 @@ import { stopAll, stopChildrenOnExit } from './lib/proc';
 const RESULTS = join(ROOT, 'bench', 'results');
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
-function parseOptions(argv: string[]): Partial<CampaignOptions> {
+function parseOptions(argv: string[]): Partial<CampaignOptions> & { runs: number } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -42,6 +43,8 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> {
       seed: { type: 'string' },
       'log-level': { type: 'string' },
       'no-broker-restart': { type: 'boolean', default: false },
+      stalls: { type: 'string' },
+      runs: { type: 'string' },
       'keep-topics': { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -58,6 +61,7 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> {
   const share = num('unknown-share', values['unknown-share'], d.unknownShare);
   if (share > 1) throw new Error('--unknown-share is a fraction between 0 and 1');
   return {
+    runs: Math.max(1, num('runs', values.runs, 1)),
     events: num('events', values.events, d.events),
     unknownShare: share,
     kills: num('kills', values.kills, d.kills),
@@ -73,6 +77,7 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> {
     seed: num('seed', values.seed, d.seed),
     logLevel: values['log-level'] ?? d.logLevel,
     brokerRestart: !values['no-broker-restart'],
+    stalls: values.stalls === undefined ? d.stalls : values.stalls.split(',').filter(Boolean).map((v) => num('stalls', v, 0)),
     keepTopics: values['keep-topics']!,
     tsx: values.tsx!,
     verbose: values.verbose!,
@@ -81,26 +86,40 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  const { runs, ...options } = parseOptions(process.argv.slice(2));
   stopChildrenOnExit();
   const logDir = join(RESULTS, 'fault-campaign-logs');
-  rmSync(logDir, { recursive: true, force: true });
-  const r = await runCampaign({ ...options, logDir }, log);
+  const perRun: string[] = [];
+  let failed = 0;
+  for (let run = 1; run <= runs; run++) {
+    if (runs > 1) log(`\n===== run ${run}/${runs} =====`);
+    rmSync(logDir, { recursive: true, force: true });
+    // Each run its own seed (the first one the given one), so the faults land elsewhere every time.
+    const seed = run === 1 && options.seed !== undefined ? options.seed : Math.floor(Math.random() * 2 ** 31);
+    const r = await runCampaign({ ...options, seed, logDir }, log);
 
-  log('\nAPI calls around the sandbox outage, per second (worker calls: its capture_api_latency_seconds_count, one per call incl. refused');
-  log('connections, counted when the call ends; sandbox calls: /sandbox/stats while it is up; refused: kernel Tcp AttemptFails):');
-  for (const line of outageTimelineLines(r)) log(line);
-  log('\nfault campaign summary');
-  for (const line of summaryLines(r)) log(line);
+    log('\nAPI calls around the sandbox outage, per second (worker calls: its capture_api_latency_seconds_count, one per call incl. refused');
+    log('connections, counted when the call ends; sandbox calls: /sandbox/stats while it is up; refused: kernel Tcp AttemptFails):');
+    for (const line of outageTimelineLines(r)) log(line);
+    log('\nfault campaign summary');
+    for (const line of summaryLines(r)) log(line);
 
-  mkdirSync(join(RESULTS, 'history'), { recursive: true });
-  const body = JSON.stringify(r, null, 2);
-  writeFileSync(join(RESULTS, 'fault-campaign-latest.json'), body);
-  writeFileSync(join(RESULTS, 'history', `fault-campaign-${r.stamp.replace(/:/g, '')}.json`), body);
-  log(`\nwrote bench/results/fault-campaign-latest.json (timeline: ${r.timeline.length} samples); logs in ${logDir}`);
-  const ok = r.finished && r.lost === 0 && r.duplicates === 0 && r.broker.healthyAtEnd;
-  log(ok ? 'PASS: lost 0, duplicates 0' : `FAIL: ${[!r.finished && 'timed out', r.lost && `${r.lost} lost`, r.duplicates && `${r.duplicates} duplicates`, !r.broker.healthyAtEnd && 'broker not healthy'].filter(Boolean).join(', ')}`);
-  return ok ? 0 : 1;
+    mkdirSync(join(RESULTS, 'history'), { recursive: true });
+    const body = JSON.stringify(r, null, 2);
+    writeFileSync(join(RESULTS, 'fault-campaign-latest.json'), body);
+    writeFileSync(join(RESULTS, 'history', `fault-campaign-${r.stamp.replace(/:/g, '')}.json`), body);
+    log(`\nwrote bench/results/fault-campaign-latest.json (timeline: ${r.timeline.length} samples); logs in ${logDir}`);
+    const ok = r.finished && r.lost === 0 && r.duplicates === 0 && r.broker.healthyAtEnd;
+    if (!ok) failed++;
+    const stalls = r.stalls.map((x) => `${x.seconds}s/${x.transactionsInFlight ?? '?'}tx→${x.recoverySec?.toFixed(1) ?? '–'}s`).join(' ');
+    perRun.push(`run ${run} seed ${seed}: lost ${r.lost}, duplicates ${r.duplicates}, worker exits ${r.workerRestarts.afterExit}, stalls ${stalls || 'none'}${r.finished ? '' : ', TIMEOUT'}`);
+    log(ok ? `PASS: lost 0, duplicates 0; worker exits on their own: ${r.workerRestarts.afterExit}` : `FAIL: ${[!r.finished && 'timed out', r.lost && `${r.lost} lost`, r.duplicates && `${r.duplicates} duplicates`, !r.broker.healthyAtEnd && 'broker not healthy'].filter(Boolean).join(', ')}`);
+  }
+  if (runs > 1) {
+    log(`\n${runs} runs (stalls: seconds/transactions open at the freeze→first commit after SIGCONT):`);
+    for (const line of perRun) log(`  ${line}`);
+  }
+  return failed === 0 ? 0 : 1;
 }
 
 main().then(

@@ -39,6 +39,8 @@ export interface CampaignOptions {
   outageSeconds: number;
   /** Restart the shared broker once (needs the native stack's broker to be the one in use). */
   brokerRestart: boolean;
+  /** Freeze the shared broker (SIGSTOP … SIGCONT) once for each of these many seconds, at random moments. */
+  stalls: number[];
   /** Requests per second (0: all at once). */
   rate: number;
   partitions: number;
@@ -74,6 +76,7 @@ export const DEFAULT_OPTIONS: CampaignOptions = {
   kills: 5,
   outageSeconds: 30,
   brokerRestart: true,
+  stalls: [20, 60],
   rate: 200,
   partitions: 12,
   inflight: 500,
@@ -94,7 +97,7 @@ export const DEFAULT_OPTIONS: CampaignOptions = {
   extraEnv: {},
 };
 
-export type FaultKind = 'kill' | 'broker-restart' | 'sandbox-outage';
+export type FaultKind = 'kill' | 'broker-restart' | 'sandbox-outage' | 'broker-stall';
 
 export interface FaultRecord {
   kind: FaultKind;
@@ -103,6 +106,19 @@ export interface FaultRecord {
   startedAt?: number;
   endedAt?: number;
   detail: string;
+}
+
+export interface StallRecord {
+  seconds: number;
+  /** Seconds after t0 the broker was frozen and resumed. */
+  from?: number;
+  to?: number;
+  /** Partition transactions the worker had open 300 ms into the freeze (they cannot end while it lasts). */
+  transactionsInFlight: number | null;
+  /** From SIGCONT to the next committed outcome seen by a read_committed consumer. */
+  recoverySec?: number;
+  /** Worker processes that exited on their own from the freeze until 30 s after it. */
+  workerExits: number;
 }
 
 export interface WorkerInstanceRecord {
@@ -183,6 +199,7 @@ export interface CampaignResult {
   workers: WorkerInstanceRecord[];
   faults: FaultRecord[];
   broker: { restarted: boolean; stopSec?: number; startSec?: number; downSec?: number; healthyAtEnd: boolean };
+  stalls: StallRecord[];
   outage: {
     plannedSec: number;
     actualSec?: number;
@@ -239,7 +256,7 @@ export function planFaults(o: CampaignOptions, random: () => number): FaultRecor
   const between = (a: number, b: number): number => a + random() * Math.max(0, b - a);
   const faults: FaultRecord[] = [];
   const outageAt = between(0.15 * span, 0.4 * span);
-  faults.push({ kind: 'sandbox-outage', plannedAt: outageAt, detail: `sandbox down ${o.outageSeconds}s` });
+  if (o.outageSeconds > 0) faults.push({ kind: 'sandbox-outage', plannedAt: outageAt, detail: `sandbox down ${o.outageSeconds}s` });
   const outageEnd = outageAt + o.outageSeconds;
   let brokerAt: number | undefined;
   if (o.brokerRestart) {
@@ -255,6 +272,14 @@ export function planFaults(o: CampaignOptions, random: () => number): FaultRecor
     if (!clash) kills.push(at);
   }
   for (const at of kills) faults.push({ kind: 'kill', plannedAt: at, detail: 'kill -9 worker' });
+  // Freezes overlap neither each other nor the broker restart (whose own stop would wait on them).
+  const frozen: Array<[number, number]> = brokerAt !== undefined ? [[brokerAt - gap, brokerAt + 15]] : [];
+  for (const seconds of o.stalls) {
+    let at = between(2, span);
+    for (let tries = 0; tries < 2000 && frozen.some(([a, b]) => at < b + 2 && at + seconds > a - 2); tries++) at = between(2, span + seconds * tries * 0.01);
+    frozen.push([at, at + seconds]);
+    faults.push({ kind: 'broker-stall', plannedAt: at, detail: `broker frozen ${seconds}s` });
+  }
   return faults.sort((a, b) => a.plannedAt - b.plannedAt);
 }
 
@@ -390,7 +415,7 @@ async function getJson<T>(url: string, timeoutMs = 900): Promise<T | null> {
   }
 }
 
-async function workerMetrics(port: number): Promise<{ calls: number; circuit: number; inFlight: number; retriesPending: number } | null> {
+async function workerMetrics(port: number): Promise<{ calls: number; circuit: number; inFlight: number; retriesPending: number; transactions: number; commits: number } | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(900) });
     if (!res.ok) return null;
@@ -399,6 +424,8 @@ async function workerMetrics(port: number): Promise<{ calls: number; circuit: nu
     let circuit = 0;
     let inFlight = 0;
     let retriesPending = 0;
+    let transactions = 0;
+    let commits = 0;
     for (const line of text.split('\n')) {
       const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.eE+-]+)$/.exec(line);
       if (!m) continue;
@@ -407,11 +434,25 @@ async function workerMetrics(port: number): Promise<{ calls: number; circuit: nu
       else if (m[1] === 'capture_circuit_state') circuit = v;
       else if (m[1] === 'capture_in_flight') inFlight = v;
       else if (m[1] === 'capture_retries_pending') retriesPending = v;
+      else if (m[1] === 'capture_transactions_in_progress') transactions = v;
+      else if (m[1] === 'capture_transaction_commit_seconds_count') commits = v;
     }
-    return { calls, circuit, inFlight, retriesPending };
+    return { calls, circuit, inFlight, retriesPending, transactions, commits };
   } catch {
     return null;
   }
+}
+
+/** Seconds until the worker commits a transaction after `base` (its count during the freeze; another instance counts from 0); undefined after `capMs`. */
+async function untilNextCommit(supervisor: WorkerSupervisor, base: { n: number; commits: number } | undefined, capMs: number): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start < capMs) {
+    const inst = supervisor.current;
+    const m = inst?.healthPort && inst.proc.alive ? await workerMetrics(inst.healthPort) : null;
+    if (inst && m && m.commits > (base && base.n === inst.n ? base.commits : 0)) return (Date.now() - start) / 1000;
+    await sleep(100);
+  }
+  return undefined;
 }
 
 /** Tcp AttemptFails from /proc/net/snmp (connects refused or reset before they were established). */
@@ -625,15 +666,37 @@ export function listenerPid(port: number): number | undefined {
   return undefined;
 }
 
-/** Restarts the native stack's broker: SIGTERM (controlled shutdown), then the same config and data. */
-async function restartBroker(log: Log, ts: () => string): Promise<{ stopSec: number; startSec: number }> {
+/** The native stack's broker: the pid its pid file names, checked to be the one serving the port. */
+function nativeBroker(): { pid: number; kafka: ReturnType<typeof managed>; paths: ReturnType<typeof stackPaths>; ports: ReturnType<typeof stackPorts> } {
   const paths = stackPaths();
   const ports = stackPorts();
   const kafka = managed('kafka', paths.pids, paths.logs);
   const pid = runningPid(kafka);
   if (pid === undefined) throw new Error('the native Kafka broker is not running');
   const listener = listenerPid(ports.kafka);
-  if (listener !== undefined && listener !== pid) throw new Error(`port ${ports.kafka} is served by pid ${listener}, not by this stack's broker (pid ${pid}): not restarting it`);
+  if (listener !== undefined && listener !== pid) throw new Error(`port ${ports.kafka} is served by pid ${listener}, not by this stack's broker (pid ${pid}): not touching it`);
+  return { pid, kafka, paths, ports };
+}
+
+/** Freezes the native broker for `seconds` (what a long GC pause, a stuck disk or a paused VM does); `during` runs 300 ms in. */
+async function freezeBroker<T>(seconds: number, log: Log, ts: () => string, during: () => Promise<T>): Promise<T> {
+  const { pid } = nativeBroker();
+  log(`  ${ts()} broker: SIGSTOP to pid ${pid} for ${seconds}s`);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(300);
+    const seen = await during();
+    await sleep(Math.max(0, seconds * 1000 - 300));
+    return seen;
+  } finally {
+    process.kill(pid, 'SIGCONT');
+    log(`  ${ts()} broker: SIGCONT to pid ${pid}`);
+  }
+}
+
+/** Restarts the native stack's broker: SIGTERM (controlled shutdown), then the same config and data. */
+async function restartBroker(log: Log, ts: () => string): Promise<{ stopSec: number; startSec: number }> {
+  const { pid, kafka, paths, ports } = nativeBroker();
   const t1 = Date.now();
   log(`  ${ts()} broker: SIGTERM to pid ${pid}`);
   process.kill(pid, 'SIGTERM');
@@ -695,8 +758,8 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
   const pauseRandom = rng(o.seed + 2);
   const stamp = new Date().toISOString().replace(/\..*/, '');
   const stack: Stack = await ensureStack();
-  if (o.brokerRestart && !nativeBrokerInUse(stack.brokers)) {
-    throw new Error(`the broker restart needs the native stack's broker (${brokersFor(stackPorts())}, pid file in .stack/pids) to be the one in use (${stack.brokers}); pass --no-broker-restart`);
+  if ((o.brokerRestart || o.stalls.length > 0) && !nativeBrokerInUse(stack.brokers)) {
+    throw new Error(`the broker restart needs the native stack's broker (${brokersFor(stackPorts())}, pid file in .stack/pids) to be the one in use (${stack.brokers}); pass --no-broker-restart --stalls ''`);
   }
   const entry = build(o.tsx);
   const topics = freshTopics('faults');
@@ -707,7 +770,7 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
   const kafka = benchKafka(stack.brokers);
   const codec = EventCodec.forUrl(stack.registryUrl);
   const faults = planFaults(o, random);
-  const brokerAtStart = o.brokerRestart || nativeBrokerInUse(stack.brokers);
+  const brokerAtStart = o.brokerRestart || o.stalls.length > 0 || nativeBrokerInUse(stack.brokers);
   let t0 = Date.now();
   const ts = (): string => `t=${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const sinceT0 = (): number => (Date.now() - t0) / 1000;
@@ -727,6 +790,7 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
   const timeline: Sample[] = [];
   const vendorIncarnations: Array<{ calls: number; captures: number }> = [];
   const broker: CampaignResult['broker'] = { restarted: false, healthyAtEnd: false };
+  const stalls: StallRecord[] = [];
   const outage: CampaignResult['outage'] = { plannedSec: o.outageSeconds };
   let finished = false;
   let failure: unknown;
@@ -904,6 +968,35 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
           log(`  ${ts()} sandbox#2 listening on ${sandbox.url} after ${outage.actualSec.toFixed(1)}s down`);
         })();
       }
+      if (f.kind === 'broker-stall') {
+        const stall: StallRecord = { seconds: Number(/frozen (\d+)s/.exec(f.detail)![1]), transactionsInFlight: null, workerExits: 0 };
+        stalls.push(stall);
+        return (async () => {
+          brokerRestarting = true;
+          let release!: () => void;
+          producerGate = new Promise((resolve) => (release = resolve));
+          try {
+            log(`  ${ts()} FAULT broker stall ${stall.seconds}s`);
+            await live!.suspend();
+            stall.from = sinceT0();
+            const frozen = await freezeBroker(stall.seconds, log, ts, async () => {
+              const inst = supervisor!.current;
+              const m = inst?.healthPort ? await workerMetrics(inst.healthPort) : null;
+              return m && inst ? { n: inst.n, commits: m.commits, transactions: m.transactions } : undefined;
+            });
+            stall.transactionsInFlight = frozen?.transactions ?? null;
+            stall.to = sinceT0();
+            release();
+            stall.recoverySec = await untilNextCommit(supervisor!, frozen, 180_000);
+            f.detail = `broker frozen ${stall.seconds}s with ${stall.transactionsInFlight ?? '?'} partition transactions open; first commit ${stall.recoverySec?.toFixed(1) ?? 'NOT within 180'}s after SIGCONT`;
+            await live!.resume();
+          } finally {
+            f.endedAt = sinceT0();
+            brokerRestarting = false;
+            release();
+          }
+        })();
+      }
       return (async () => {
         brokerRestarting = true;
         let release!: () => void;
@@ -978,6 +1071,7 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
       faults,
       timeline,
       broker,
+      stalls,
       outage,
       vendorIncarnations,
       logDir,
@@ -1035,6 +1129,7 @@ interface AnalysisInput {
   faults: FaultRecord[];
   timeline: Sample[];
   broker: CampaignResult['broker'];
+  stalls: StallRecord[];
   outage: CampaignResult['outage'];
   vendorIncarnations: Array<{ calls: number; captures: number }>;
   logDir: string;
@@ -1147,7 +1242,11 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
   const succeededKeys = a.keys.filter((k) => byKey.get(k)?.some((r) => r.topic === 'succeeded')).length;
   const exitCodes: Record<string, number> = {};
   for (const w of workers) if (w.exit !== undefined && !w.killedByCampaign) exitCodes[w.exit] = (exitCodes[w.exit] ?? 0) + 1;
+  for (const stall of a.stalls) {
+    stall.workerExits = workers.filter((w) => !w.killedByCampaign && w.endedAt !== undefined && w.endedAt >= stall.from! && w.endedAt <= stall.to! + 30).length;
+  }
   return {
+    stalls: a.stalls,
     stamp: a.stamp,
     commit: gitDescribe(),
     options: a.o,
@@ -1197,6 +1296,12 @@ export function summaryLines(r: CampaignResult): string[] {
   rows.push([
     'broker restart',
     r.broker.restarted ? `stopped in ${r.broker.stopSec!.toFixed(1)}s, answering ${r.broker.startSec!.toFixed(1)}s after start (${r.broker.downSec!.toFixed(1)}s down)` : 'not done',
+  ]);
+  rows.push([
+    'broker stalls',
+    r.stalls.length
+      ? r.stalls.map((x) => `${x.seconds}s at t=${x.from?.toFixed(1) ?? '–'}s (${x.transactionsInFlight ?? '?'} transactions open; first commit ${x.recoverySec?.toFixed(1) ?? '–'}s after SIGCONT; ${x.workerExits} worker exits)`).join(', ')
+      : 'none',
   ]);
   rows.push(['broker at the end', r.broker.healthyAtEnd ? 'running, answering' : 'NOT HEALTHY']);
   const out = r.outage;

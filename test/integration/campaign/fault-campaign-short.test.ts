@@ -24,6 +24,8 @@ describe(title, () => {
         kills: 2,
         outageSeconds: 5,
         brokerRestart,
+        // Broker stalls have a test of their own (broker-stall.test.ts).
+        stalls: [],
         partitions: 6,
         inflight: 200,
         latencyMs: 10,
