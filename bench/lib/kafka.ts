@@ -1,12 +1,15 @@
 /** Topics, request producers and a read_committed outcome collector for the benchmarks. */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import { createKafka } from '../../src/app/kafka-client';
 import type { TopicNames } from '../../src/config/config';
+import { loadKafkaConnection } from '../../src/config/connection';
 import { EventCodec } from '../../src/events/event-codec';
 import type { CaptureRequested } from '../../src/events/types.generated';
 
+/** `brokers` with the security settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_TLS_*) of the environment. */
 export function benchKafka(brokers: string): Kafka {
-  return new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  return createKafka(loadKafkaConnection({ ...process.env, KAFKA_BROKERS: brokers }, 'bench'));
 }
 
 export type BenchTopics = TopicNames & { group: string; id: string };

@@ -1,8 +1,9 @@
-import { Kafka, logLevel as kafkaLogLevel } from 'kafkajs';
 import { CaptureClient } from '../api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../api/keys';
 import type { WorkerConfig } from '../config/config';
 import { EventCodec } from '../events/event-codec';
+import { RegistryHttp } from '../events/registry-http';
+import { createKafka, verifyKafka } from './kafka-client';
 import { createLogger, Logger } from '../observability/logger';
 import { startHealthServer } from '../observability/http-server';
 import { WorkerMetrics } from '../observability/metrics';
@@ -23,20 +24,19 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   // Keys are parsed once, here: a malformed key stops the start with the variable's name.
   const privateKey = loadPrivateKey(config.api.privateKey);
   const vendorPublicKey = loadPublicKey(config.api.vendorPublicKey);
-  const kafka = new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    logLevel: kafkaLogLevel.WARN,
-    logCreator: () => ({ level, log }) => logger[level <= kafkaLogLevel.ERROR ? 'error' : 'warn']({ kafka: log.logger, ...log }, log.message),
-  });
-  const codec = EventCodec.forUrl(config.schemaRegistryUrl);
+  // A wrong credential, CA or certificate ends the start here, with a message naming the setting.
+  const registry = new RegistryHttp(config.schemaRegistry);
+  await registry.verify();
+  await verifyKafka(config.kafka);
+  const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
+  const codec = EventCodec.forRegistry(config.schemaRegistry);
   const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections });
   const metrics = new WorkerMetrics(true);
   const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics });
   worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,
-    ready: async () => worker.ready && (await registryReachable(config.schemaRegistryUrl)),
+    ready: async () => worker.ready && (await registry.reachable()),
   });
   const lag = startLagReporter(kafka, config, metrics);
   logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
@@ -50,11 +50,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
       lag.stop();
       await api.close();
       await new Promise((resolve) => health.close(resolve));
+      await registry.close();
     },
   };
-}
-
-async function registryReachable(url: string): Promise<boolean> {
-  const response = await fetch(`${url.replace(/\/$/, '')}/subjects`, { signal: AbortSignal.timeout(2000) });
-  return response.ok;
 }

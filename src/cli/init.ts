@@ -1,13 +1,12 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { z } from 'zod';
 import { topicNames } from '../config/config';
 import { ensureTopics } from '../app/topics';
+import { RegistryHttp } from '../events/registry-http';
 import { productSchemas, registerSchemas } from '../events/schema-registration';
+import { connectCli } from './connect';
 
 // The same defaults as the worker's configuration (production: 3 replicas, 2 in sync).
 const env = z.object({
-  KAFKA_BROKERS: z.string().min(1),
-  SCHEMA_REGISTRY_URL: z.url(),
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
   TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(3),
   TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).default(2),
@@ -17,7 +16,11 @@ const env = z.object({
 export async function runInit(): Promise<void> {
   const settings = env.parse(process.env);
   const topics = topicNames();
-  const admin = new Kafka({ clientId: 'capture-worker-init', brokers: settings.KAFKA_BROKERS.split(','), logLevel: logLevel.ERROR }).admin();
+  const { kafka, registry } = await connectCli('capture-worker-init');
+  // Credentials and CA are checked before any topic is created.
+  const http = new RegistryHttp(registry);
+  await http.verify().finally(() => http.close());
+  const admin = kafka.admin();
   await admin.connect();
   try {
     const created = await ensureTopics(admin, topics, {
@@ -29,7 +32,7 @@ export async function runInit(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-  for (const { subject, id } of await registerSchemas(settings.SCHEMA_REGISTRY_URL, productSchemas(topics))) {
+  for (const { subject, id } of await registerSchemas(registry, productSchemas(topics))) {
     console.log(`registered ${subject} (id ${id})`);
   }
 }

@@ -1,10 +1,10 @@
 import readline from 'node:readline';
-import { Kafka, logLevel, Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import { validateCaptureRequest } from '../api/validate';
 import { topicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
-import { requireEnv } from './env';
+import { connectCli } from './connect';
 
 /** A JSON line as integrating teams write it: the request plus its key. */
 export interface RequestLine extends CaptureRequested {
@@ -44,9 +44,10 @@ export function parseRequestLine(line: string, now = Date.now()): { key: string;
 /** `capture-worker produce`: JSON lines on stdin → CaptureRequested events; invalid lines are reported and skipped. */
 export async function runProduce(_args: string[]): Promise<void> {
   const topics = topicNames();
-  const codec = EventCodec.forUrl(requireEnv('SCHEMA_REGISTRY_URL'));
+  const { kafka, registry } = await connectCli('capture-worker-produce');
+  const codec = EventCodec.forRegistry(registry);
   await codec.useSubject('CaptureRequested', topics.requested);
-  const producer = new Kafka({ clientId: 'capture-worker-produce', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR }).producer({ idempotent: true });
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   let lineNo = 0;
   let sent = 0;

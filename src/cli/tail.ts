@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { EventName } from '../events/schema-files';
-import { requireEnv } from './env';
+import { connectCli } from './connect';
 
 /**
  * `capture-worker tail [--key ID] [--follow]`: committed outcome events as JSON lines. Without
@@ -18,8 +17,8 @@ export async function runTail(args: string[]): Promise<void> {
     [topics.failed, 'CaptureFailed'],
     [topics.unknown, 'CaptureUnknown'],
   ]);
-  const codec = EventCodec.forUrl(requireEnv('SCHEMA_REGISTRY_URL'));
-  const kafka = new Kafka({ clientId: 'capture-worker-tail', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
+  const { kafka, registry } = await connectCli('capture-worker-tail');
+  const codec = EventCodec.forRegistry(registry);
   const admin = kafka.admin();
   await admin.connect();
   const remaining = new Map<string, number>();

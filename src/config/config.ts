@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { KeySource } from '../api/keys';
+import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
+
+export { ConfigError };
 
 /** Topic names; every one is configurable, the defaults are the contract in design.md. */
 const topics = {
@@ -16,16 +19,9 @@ export type TopicNames = Record<TopicRole, string>;
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 const url = z.url({ protocol: /^https?$/ });
-const brokers = z
-  .string()
-  .min(1)
-  .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
-  .refine((list) => list.length > 0 && list.every((b) => /^[^:\s]+:\d+$/.test(b)), 'expected host:port[,host:port...]');
 
+// Kafka and registry connection settings (KAFKA_*, SCHEMA_REGISTRY_*) are read by ./connection.
 const schema = z.object({
-  KAFKA_BROKERS: brokers,
-  KAFKA_CLIENT_ID: z.string().min(1).default('capture-worker'),
-  SCHEMA_REGISTRY_URL: url,
   ANTOM_BASE_URL: url,
   ANTOM_CLIENT_ID: z.string().min(1),
   ANTOM_KEY_VERSION: z.string().regex(/^\d+$/).default('1'),
@@ -67,14 +63,12 @@ const schema = z.object({
 type Env = z.infer<typeof schema>;
 
 export interface WorkerConfig {
-  kafka: {
-    brokers: string[];
-    clientId: string;
+  kafka: KafkaConnection & {
     groupId: string;
     /** The same for every instance of a group, so a partition's new owner fences its previous one. */
     transactionalIdPrefix: string;
   };
-  schemaRegistryUrl: string;
+  schemaRegistry: RegistryConnection;
   topics: TopicNames;
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
   api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
@@ -88,17 +82,16 @@ export interface WorkerConfig {
   httpPort: number;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Validates the environment at start; the error lists every problem at once, by variable name. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+/**
+ * Validates the environment at start; the error lists every problem at once, by variable name.
+ * Secret and certificate files (*_FILE) are read here, unless `options.readFiles` is false.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOptions = {}): WorkerConfig {
+  const settings = new EnvSettings(env, options);
+  const connection = readKafkaConnection(settings, 'capture-worker');
+  const schemaRegistry = readRegistryConnection(settings);
   const parsed = schema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${describe(issue, env)}`);
+  const problems = [...settings.problems, ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${describe(issue, env)}`))];
   const value = parsed.success ? parsed.data : undefined;
   for (const [file, inline] of [
     ['ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PRIVATE_KEY'],
@@ -110,8 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   if (problems.length > 0 || !value) throw new ConfigError(problems);
 
   return {
-    kafka: { brokers: value.KAFKA_BROKERS, clientId: value.KAFKA_CLIENT_ID, groupId: value.GROUP_ID, transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID },
-    schemaRegistryUrl: value.SCHEMA_REGISTRY_URL,
+    kafka: { ...connection, groupId: value.GROUP_ID, transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID },
+    schemaRegistry,
     topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
     topicLayout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
     api: {

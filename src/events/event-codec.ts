@@ -1,5 +1,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import type { RegistryConnection } from '../config/connection';
+import { explainRegistryFailure, explainRegistryStatus, registryAgent, registryAuthMiddleware, RegistryError } from './registry-http';
 import { EventName, readSchema } from './schema-files';
 import type { CaptureFailed, CaptureRequested, CaptureSucceeded, CaptureUnknown } from './types.generated';
 
@@ -36,10 +38,19 @@ export class EventCodec {
   private readonly writerIds = new Map<EventName, number>();
   private readonly resolvers = new Map<string, Promise<avro.Resolver | UndecodableRecordError>>();
 
-  constructor(private readonly registry: SchemaRegistry) {}
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly connection: RegistryConnection,
+  ) {}
 
   static forUrl(registryUrl: string): EventCodec {
-    return new EventCodec(new SchemaRegistry({ host: registryUrl, retry: { retries: 2 } }));
+    return EventCodec.forRegistry({ url: registryUrl });
+  }
+
+  /** With the registry's credentials and CA (SCHEMA_REGISTRY_*). */
+  static forRegistry(connection: RegistryConnection): EventCodec {
+    const registry = new SchemaRegistry({ host: connection.url, retry: { retries: 2 }, agent: registryAgent(connection), middlewares: registryAuthMiddleware(connection) });
+    return new EventCodec(registry, connection);
   }
 
   reader(name: EventName): avro.Type {
@@ -53,7 +64,10 @@ export class EventCodec {
 
   /** Registers (idempotently) the schema under `<topic>-value` and encodes with that id from then on. */
   async useSubject(name: EventName, topic: string): Promise<number> {
-    const { id } = await this.registry.register(readSchema(name), { subject: `${topic}-value` });
+    const subject = `${topic}-value`;
+    const { id } = await this.registry.register(readSchema(name), { subject }).catch((error: Error) => {
+      throw this.explain(error, 'POST', `/subjects/${subject}/versions`);
+    });
     this.writerIds.set(name, id);
     return id;
   }
@@ -87,6 +101,14 @@ export class EventCodec {
     }
   }
 
+  /** A registry refusal or TLS failure, said in terms of the settings to change. */
+  private explain(error: Error, method: string, path: string): Error {
+    const status = (error as { status?: number }).status;
+    // Only HTTP statuses and socket/TLS failures (they carry a code) are about the connection.
+    const said = status !== undefined ? explainRegistryStatus(this.connection, status, method, path) : (error as { code?: string }).code ? explainRegistryFailure(this.connection, error) : undefined;
+    return said ? new RegistryError(said, status) : error;
+  }
+
   private resolverFor(name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
     const key = `${name}:${writerId}`;
     let pending = this.resolvers.get(key);
@@ -105,7 +127,7 @@ export class EventCodec {
       writer = (await this.registry.getSchema(writerId)) as unknown as avro.Type;
     } catch (error) {
       if (isNotFound(error)) return new UndecodableRecordError('UNKNOWN_SCHEMA_ID', `schema id ${writerId} is not in the registry`);
-      throw error;
+      throw this.explain(error as Error, 'GET', `/schemas/ids/${writerId}`);
     }
     try {
       return this.reader(name).createResolver(writer);

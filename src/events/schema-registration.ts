@@ -1,4 +1,6 @@
 import type { TopicNames } from '../config/config';
+import type { RegistryConnection } from '../config/connection';
+import { RegistryError, RegistryHttp } from './registry-http';
 import { EventName, readSchema } from './schema-files';
 
 /** Which schema each topic carries; the retry topic carries the request itself. */
@@ -29,22 +31,26 @@ type Registration = { subject: string; id: number; version?: number };
  * first (so nothing registers when one of them is incompatible), then registers them.
  */
 export async function registerSchemas(
-  registryUrl: string,
+  registryUrl: string | RegistryConnection,
   entries: Array<{ subject: string; schema: object }>,
 ): Promise<Registration[]> {
-  const registry = new RegistryHttp(registryUrl);
-  const incompatible: string[] = [];
-  for (const { subject, schema } of entries) {
-    await registry.call('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });
-    if (!(await registry.isCompatible(subject, schema))) incompatible.push(subject);
+  const registry = new RegistryHttp(typeof registryUrl === 'string' ? { url: registryUrl } : registryUrl);
+  try {
+    const incompatible: string[] = [];
+    for (const { subject, schema } of entries) {
+      await registry.call('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });
+      if (!(await isCompatible(registry, subject, schema))) incompatible.push(subject);
+    }
+    if (incompatible.length > 0) throw new IncompatibleSchemaError(incompatible);
+    const registered: Registration[] = [];
+    for (const { subject, schema } of entries) {
+      const { id } = (await registry.call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body(schema))) as { id: number };
+      registered.push({ subject, id });
+    }
+    return registered;
+  } finally {
+    await registry.close();
   }
-  if (incompatible.length > 0) throw new IncompatibleSchemaError(incompatible);
-  const registered: Registration[] = [];
-  for (const { subject, schema } of entries) {
-    const { id } = (await registry.call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body(schema))) as { id: number };
-    registered.push({ subject, id });
-  }
-  return registered;
 }
 
 export function productSchemas(topics: TopicNames): Array<{ subject: string; schema: object }> {
@@ -55,34 +61,14 @@ function body(schema: object) {
   return { schemaType: 'AVRO', schema: JSON.stringify(schema) };
 }
 
-class RegistryHttp {
-  constructor(private readonly baseUrl: string) {}
-
-  async isCompatible(subject: string, schema: object): Promise<boolean> {
-    const response = await fetch(`${this.baseUrl}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`, this.init('POST', body(schema)));
-    if (response.status === 404) return true; // a new subject has nothing to be compatible with
-    if (response.status === 409) return false;
-    const result = (await this.parse(response, 'POST', 'compatibility')) as { is_compatible: boolean };
+async function isCompatible(registry: RegistryHttp, subject: string, schema: object): Promise<boolean> {
+  try {
+    const result = (await registry.call('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest`, body(schema))) as { is_compatible: boolean };
     return result.is_compatible;
-  }
-
-  async call(method: string, path: string, payload: unknown): Promise<unknown> {
-    const response = await fetch(`${this.baseUrl}${path}`, this.init(method, payload));
-    return this.parse(response, method, path);
-  }
-
-  private init(method: string, payload: unknown): RequestInit {
-    return {
-      method,
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(10_000),
-    };
-  }
-
-  private async parse(response: Response, method: string, path: string): Promise<unknown> {
-    const text = await response.text();
-    if (!response.ok) throw new Error(`schema registry ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-    return text ? JSON.parse(text) : {};
+  } catch (error) {
+    const status = (error as RegistryError).status;
+    if (status === 404) return true; // a new subject has nothing to be compatible with
+    if (status === 409) return false;
+    throw error;
   }
 }

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, EachMessagePayload, Kafka, logLevel } from 'kafkajs';
+import { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { createKafka } from '../../src/app/kafka-client';
 import type { TopicNames } from '../../src/config/config';
+import { loadKafkaConnection } from '../../src/config/connection';
 
-export function testKafka(clientId = 'capture-worker-test'): Kafka {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest (global setup starts the stack)');
-  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+/** A client connected as the worker would be with `env` (KAFKA_BROKERS and any KAFKA_* security settings). */
+export function testKafka(clientId = 'capture-worker-test', env: NodeJS.ProcessEnv = process.env): Kafka {
+  if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is not set: run integration tests through jest (global setup starts the stack)');
+  return createKafka(loadKafkaConnection(env, clientId));
 }
 
 export function registryUrl(): string {
