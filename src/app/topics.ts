@@ -1,5 +1,4 @@
 import type { Admin } from 'kafkajs';
-import type { TopicNames } from '../config/config';
 
 export interface TopicLayout {
   partitions: number;
@@ -8,9 +7,9 @@ export interface TopicLayout {
 }
 
 /** Creates the missing product topics (existing ones are left as they are); returns the created names. */
-export async function ensureTopics(admin: Admin, topics: TopicNames, layout: TopicLayout): Promise<string[]> {
+export async function ensureTopics(admin: Admin, topics: readonly string[], layout: TopicLayout): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = Object.values(topics).filter((topic) => !existing.has(topic));
+  const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return [];
   await admin.createTopics({
     waitForLeaders: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { topicNames } from '../config/config';
+import { retryTiers, topicNames } from '../config/config';
 import { ensureTopics } from '../app/topics';
 import { RegistryHttp } from '../events/registry-http';
 import { productSchemas, registerSchemas } from '../events/schema-registration';
@@ -23,7 +23,7 @@ export async function runInit(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const created = await ensureTopics(admin, topics, {
+    const created = await ensureTopics(admin, [...Object.values(topics), ...retryTiers().map((tier) => tier.topic)], {
       partitions: settings.TOPIC_PARTITIONS,
       replicationFactor: settings.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: settings.TOPIC_MIN_INSYNC_REPLICAS,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KeySource } from '../api/keys';
+import { parseTiers, type RetryTier } from '../retry/tiers';
 import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
 
 export { ConfigError };
@@ -16,6 +17,9 @@ const topics = {
 
 export type TopicRole = keyof typeof topics;
 export type TopicNames = Record<TopicRole, string>;
+
+/** One delay topic per tier, `<TOPIC_RETRY>.<label>`; see src/retry/tiers.ts. */
+export const DEFAULT_RETRY_TIERS = '1s,5s,30s,2m,5m';
 
 const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 const url = z.url({ protocol: /^https?$/ });
@@ -43,7 +47,7 @@ const schema = z.object({
   RETRY_MAX_DELAY_MS: int(1, 300_000),
   RETRY_MAX_ATTEMPTS: int(1, 12),
   RETRY_DEADLINE_MS: int(1, 24 * 3600_000),
-  RETRY_MAX_PENDING: int(1, 200_000),
+  RETRY_TIERS: z.string().min(1).default(DEFAULT_RETRY_TIERS),
   TRANSACTION_MAX_RECORDS: int(1, 500),
   TRANSACTION_LINGER_MS: int(0, 20),
   TRANSACTION_MAX_BYTES: int(1024, 512 * 1024),
@@ -73,7 +77,7 @@ export interface WorkerConfig {
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
   api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
   maxInFlight: number;
-  retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; maxPending: number };
+  retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; tiers: RetryTier[] };
   transaction: { maxRecords: number; lingerMs: number; maxBytes: number };
   /** Larger request values go to the DLQ: their outcomes might not fit the broker's message limit. */
   maxRecordBytes: number;
@@ -100,6 +104,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     if (!env[file] && !env[inline]) problems.push(`${file}: required (or set ${inline} to the key itself)`);
   }
   if (value && value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  let tiers: RetryTier[] = [];
+  if (value) {
+    try {
+      tiers = parseTiers(value.RETRY_TIERS, value.TOPIC_RETRY);
+    } catch (error) {
+      problems.push(`RETRY_TIERS: ${(error as Error).message}`);
+    }
+  }
   if (problems.length > 0 || !value) throw new ConfigError(problems);
 
   return {
@@ -122,7 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
       maxDelayMs: value.RETRY_MAX_DELAY_MS,
       maxAttempts: value.RETRY_MAX_ATTEMPTS,
       deadlineMs: value.RETRY_DEADLINE_MS,
-      maxPending: value.RETRY_MAX_PENDING,
+      tiers,
     },
     transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS, maxBytes: value.TRANSACTION_MAX_BYTES },
     maxRecordBytes: value.MAX_RECORD_BYTES,
@@ -130,6 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     logLevel: value.LOG_LEVEL,
     httpPort: value.HTTP_PORT,
   };
+}
+
+/** The retry tier topics, for the CLIs that create or read them. */
+export function retryTiers(env: NodeJS.ProcessEnv = process.env): RetryTier[] {
+  return parseTiers(env.RETRY_TIERS || DEFAULT_RETRY_TIERS, topicNames(env).retry);
 }
 
 /** Topic-only settings, for the CLIs that talk to Kafka but not to the API. */

@@ -6,6 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { generateKeyPair } from '../api/keys';
 import { ensureTopics } from '../app/topics';
 import { startWorkerApp } from '../app/worker-app';
+import { parseTiers } from '../retry/tiers';
 import { loadConfig, TopicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import { productSchemas, registerSchemas } from '../events/schema-registration';
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'capture-worker-demo', brokers: [stack.brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, topics, { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1 });
+  // Short tiers, so the demo's scripted unknowns resolve within seconds.
+  const retryTierSpec = '500ms,2s';
+  await ensureTopics(admin, [...Object.values(topics), ...parseTiers(retryTierSpec, topics.retry).map((tier) => tier.topic)], { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1 });
   await admin.disconnect();
   await registerSchemas(stack.registryUrl, productSchemas(topics));
   say(`topics ${runId}.* created, schemas registered`);
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     ANTOM_PUBLIC_KEY: sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     GROUP_ID: `${runId}-worker`,
     API_TIMEOUT_MS: '1000',
+    RETRY_TIERS: retryTierSpec,
     RETRY_BASE_DELAY_MS: '300',
     RETRY_MAX_DELAY_MS: '2000',
     HTTP_PORT: '0',

@@ -2,14 +2,14 @@ import type { Kafka } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
 import type { WorkerMetrics } from './metrics';
 
-/** Consumer lag per partition (high watermark minus committed offset), sampled on an interval. */
+/** Consumer lag per partition (high watermark minus committed offset), sampled on an interval; a retry tier's lag is its backlog of pending retries. */
 export function startLagReporter(kafka: Kafka, config: WorkerConfig, metrics: WorkerMetrics, everyMs = 10_000): { stop(): void } {
   const admin = kafka.admin();
   let connected: Promise<void> | undefined;
   const sample = async () => {
     connected ??= admin.connect();
     await connected;
-    for (const topic of [config.topics.requested, config.topics.retry]) {
+    for (const topic of [config.topics.requested, config.topics.retry, ...config.retry.tiers.map((tier) => tier.topic)]) {
       const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] })]);
       for (const end of ends) {
         const done = committed?.partitions.find((p) => p.partition === end.partition);

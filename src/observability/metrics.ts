@@ -13,12 +13,13 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   readonly inFlight = new Gauge({ name: 'capture_in_flight', help: 'Records admitted and not yet committed', registers: [this.registry] });
-  readonly retriesScheduled = new Counter({ name: 'capture_retries_scheduled_total', help: 'Retries written to the retry topic', registers: [this.registry] });
-  readonly retriesFired = new Counter({ name: 'capture_retries_fired_total', help: 'Retries taken off the retry topic when due', registers: [this.registry] });
-  readonly retriesPending = new Gauge({ name: 'capture_retries_pending', help: 'Retries held in memory until due', registers: [this.registry] });
+  readonly retriesScheduled = new Counter({ name: 'capture_retries_scheduled_total', help: 'Retries written to a retry tier topic', registers: [this.registry] });
+  readonly retriesFired = new Counter({ name: 'capture_retries_fired_total', help: 'Retries taken off a retry topic when due', registers: [this.registry] });
+  readonly retriesForwarded = new Counter({ name: 'capture_retries_forwarded_total', help: 'Retry records moved to the tier they belong in (from the single retry topic of earlier releases, or due beyond their tier)', labelNames: ['tier'], registers: [this.registry] });
+  readonly retryPartitionsWaiting = new Gauge({ name: 'capture_retry_partitions_waiting', help: 'Retry partitions paused until their next record is due', registers: [this.registry] });
   readonly retryFireDelay = new Histogram({
     name: 'capture_retry_fire_delay_seconds',
-    help: 'How late a retry fired after its due time',
+    help: 'How late a retry started after its due time (including the wait for an in-flight slot)',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });

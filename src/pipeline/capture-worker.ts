@@ -3,7 +3,8 @@ import type { WorkerConfig } from '../config/config';
 import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { WorkerMetrics } from '../observability/metrics';
-import { readRetrySchedule, type RetrySchedule } from '../retry/retry-headers';
+import { routeRetry, type RetryRoute } from '../retry/retry-route';
+import type { RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
 import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
 import type { CompletionHandle } from './completion';
@@ -31,6 +32,7 @@ const HEARTBEAT_EVERY_MS = 1000;
 // A killed instance's partitions move on after 10 s instead of KafkaJS's default 30 s.
 const SESSION_TIMEOUT_MS = 10_000;
 const ROOM_POLL_MS = 20;
+const SHORT_WAIT_MS = 200;
 
 /**
  * CaptureRequested → capture API → outcome events. Records are admitted into a bounded in-flight
@@ -48,8 +50,9 @@ export class CaptureWorker {
   private readonly breaker: CircuitBreaker;
   private lifecycle: Lifecycle = 'created';
   private crashed: Error | undefined;
-  private retryTopicPaused = false;
-  private retriesAwaitingSlot = 0;
+  /** Retry topics and their tier (null: the single retry topic of earlier releases). */
+  private readonly retrySources: ReadonlyMap<string, RetryTier | null>;
+  private readonly waiting = new Set<string>();
   private readonly releaseSlot = () => {
     this.window.release();
     this.metrics.inFlight.set(this.window.inFlight);
@@ -59,6 +62,7 @@ export class CaptureWorker {
     const { config, kafka, logger } = o;
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
+    this.retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
     this.admin = kafka.admin();
     this.breaker = new CircuitBreaker(DEFAULT_BREAKER, (state) => this.onCircuit(state));
     this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
@@ -73,7 +77,7 @@ export class CaptureWorker {
       kafka,
       {
         groupId: config.kafka.groupId,
-        topics: [config.topics.requested, config.topics.retry],
+        topics: [config.topics.requested, ...this.retrySources.keys()],
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
         heartbeatIntervalMs: 1_000,
         partitionsConsumedConcurrently: 16,
@@ -81,7 +85,6 @@ export class CaptureWorker {
       {
         onAssignment: (assignment, memberId) => {
           this.registry.assign(assignment, memberId);
-          this.updateRetryBackpressure();
           logger.info({ assignment, memberId }, 'partitions assigned');
         },
         onCrash: (error) => this.crash(error),
@@ -143,24 +146,24 @@ export class CaptureWorker {
         this.metrics.transactionRecords.observe(records);
       },
       onTransaction: (delta) => this.metrics.transactionsInProgress.inc(delta),
-      onRetryDue: (handle, schedule) => this.fireRetry(handle, schedule),
-      onEnded: (owner) => {
-        this.registry.ended(owner);
-        this.updateRetryBackpressure();
-      },
+      pause: (topic, partition) => this.setWaiting(topic, partition, true),
+      resume: (topic, partition) => this.setWaiting(topic, partition, false),
+      onEnded: (owner) => this.registry.ended(owner),
     });
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const owner = await this.ownerOf(batch.topic, batch.partition, heartbeat);
     if (!owner) return;
-    const isRetryTopic = batch.topic === this.o.config.topics.retry;
+    // undefined: the request topic; null: the single retry topic of earlier releases; else a tier.
+    const source = this.retrySources.get(batch.topic);
     const halted = () => !isRunning() || isStale() || this.lifecycle !== 'running' || !owner.active;
     let lastHeartbeat = Date.now();
     const beat = async () => {
       await heartbeat();
       lastHeartbeat = Date.now();
     };
+    const { retry } = this.o.config;
     for (const message of batch.messages) {
       if (halted()) return;
       const offset = Number(message.offset);
@@ -173,26 +176,46 @@ export class CaptureWorker {
         if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
         if (halted()) return;
       }
-      // A held retry takes no in-flight slot until it is due.
-      if (!isRetryTopic) {
-        while (!(await this.window.acquireWithin(HEARTBEAT_EVERY_MS))) {
-          await beat();
-          if (halted()) return;
-        }
+      let route = source === undefined ? undefined : routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
+      while (route?.kind === 'wait') {
+        const wait = route.dueAt - Date.now();
+        // A long wait pauses the partition (refetched when due); a short one is not worth a refetch.
+        if (wait > SHORT_WAIT_MS) return owner.waitUntil(route.dueAt);
+        await sleep(Math.max(0, wait));
+        if (halted()) return;
+        route = routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
+      }
+      while (!(await this.window.acquireWithin(HEARTBEAT_EVERY_MS))) {
+        await beat();
+        if (halted()) return;
       }
       const handle = owner.dispatch(message);
-      if (!handle) {
-        if (!isRetryTopic) this.releaseSlot();
-        return;
-      }
-      if (!isRetryTopic) handle.holdSlot(this.releaseSlot);
+      if (!handle) return this.releaseSlot();
+      handle.holdSlot(this.releaseSlot);
       resolveOffset(message.offset);
       this.metrics.consumed.inc({ topic: batch.topic });
       this.metrics.inFlight.set(this.window.inFlight);
-      if (owner.progress.wasCompletedBefore(offset)) void this.guard(handle.complete([]));
-      else if (isRetryTopic) this.holdRetry(owner, handle);
-      else void this.guard(this.processor.process(handle, { attempt: 1 }));
+      void this.guard(this.setOff(handle, route, owner.progress.wasCompletedBefore(offset)));
       if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
+    }
+  }
+
+  /** Sets a dispatched record on its way: skip, call, forward or dead-letter. */
+  private setOff(handle: CompletionHandle, route: RetryRoute | undefined, completedBefore: boolean): Promise<void> {
+    if (completedBefore) return handle.complete([]).then(() => undefined);
+    if (!route) return this.processor.process(handle, { attempt: 1 });
+    switch (route.kind) {
+      case 'invalid':
+        return this.processor.deadLetter(handle, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers');
+      case 'forward':
+        return this.processor.forward(handle, route.tier);
+      case 'call':
+        this.metrics.retriesFired.inc();
+        // Measured once the slot is held, so a full window shows up as lateness.
+        this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - route.dueAt) / 1000);
+        return this.processor.process(handle, route);
+      default:
+        throw new Error(`unexpected retry route ${route.kind}`);
     }
   }
 
@@ -206,46 +229,16 @@ export class CaptureWorker {
     }
   }
 
-  private holdRetry(owner: PartitionOwner, handle: CompletionHandle): void {
-    const schedule = readRetrySchedule(handle.message.headers);
-    if (!schedule) {
-      void this.window.acquire().then(() => {
-        handle.holdSlot(this.releaseSlot);
-        return this.guard(this.processor.deadLetter(handle, 'BAD_RETRY_HEADERS', 'retry record without valid capture-attempt / capture-due-at / capture-first-attempt-at headers'));
-      });
-      return;
+  private setWaiting(topic: string, partition: number, waiting: boolean): void {
+    const id = `${topic}|${partition}`;
+    if (waiting) {
+      this.waiting.add(id);
+      this.intake.pausePartition(topic, partition);
+    } else {
+      this.waiting.delete(id);
+      this.intake.resumePartition(topic, partition);
     }
-    owner.holdRetry(handle, schedule);
-    this.updateRetryBackpressure();
-  }
-
-  private fireRetry(handle: CompletionHandle, schedule: RetrySchedule): void {
-    this.retriesAwaitingSlot++;
-    void this.window.acquire().then(() => {
-      this.retriesAwaitingSlot--;
-      handle.holdSlot(this.releaseSlot);
-      this.updateRetryBackpressure();
-      if (!handle.live) return handle.abandon();
-      // Measured when the call can actually start, so a full window shows up as lateness.
-      this.metrics.retriesFired.inc();
-      this.metrics.retryFireDelay.observe(Math.max(0, Date.now() - schedule.dueAt) / 1000);
-      return this.guard(this.processor.process(handle, schedule));
-    });
-  }
-
-  /** Due retries still waiting for an in-flight slot count as pending too: memory stays bounded. */
-  private updateRetryBackpressure(): void {
-    const pending = this.registry.all.reduce((sum, owner) => sum + owner.heldRetries, 0) + this.retriesAwaitingSlot;
-    this.metrics.retriesPending.set(pending);
-    const { maxPending } = this.o.config.retry;
-    const topic = this.o.config.topics.retry;
-    if (!this.retryTopicPaused && pending >= maxPending) {
-      this.retryTopicPaused = true;
-      this.intake.pause(topic);
-    } else if (this.retryTopicPaused && pending < maxPending * 0.9 && this.lifecycle === 'running') {
-      this.retryTopicPaused = false;
-      this.intake.resume(topic);
-    }
+    this.metrics.retryPartitionsWaiting.set(this.waiting.size);
   }
 
   /** Work on a record never throws by design; if it does, the worker cannot vouch for its state. */

@@ -63,12 +63,17 @@ export class Intake {
     });
   }
 
-  pause(topic: string): void {
-    this.consumer.pause([{ topic }]);
+  pausePartition(topic: string, partition: number): void {
+    this.consumer.pause([{ topic, partitions: [partition] }]);
   }
 
-  resume(topic: string): void {
-    this.consumer.resume([{ topic }]);
+  /** Tolerates a consumer that stopped meanwhile. */
+  resumePartition(topic: string, partition: number): void {
+    try {
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    } catch {
+      // not running
+    }
   }
 
   /** Tolerates a consumer that never joined (nothing to pause then). */

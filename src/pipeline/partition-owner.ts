@@ -1,7 +1,5 @@
 import { Partitioners, type Admin, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Logger } from '../observability/logger';
-import { DueQueue } from '../retry/due-queue';
-import type { RetrySchedule } from '../retry/retry-headers';
 import { CompletionHandle, type CompletionSink, type OutputRecord } from './completion';
 import { decodeOffsetMap } from './offset-map';
 import { PartitionProgress } from './partition-progress';
@@ -24,8 +22,9 @@ export interface OwnerContext {
   logger: Logger;
   onCommit(records: number, durationMs: number): void;
   onTransaction(delta: 1 | -1): void;
-  /** A retry held by this partition is due. */
-  onRetryDue(handle: CompletionHandle, schedule: RetrySchedule): void;
+  /** Stop and restart fetching this partition (a retry tier waiting for its first record to be due). */
+  pause(topic: string, partition: number): void;
+  resume(topic: string, partition: number): void;
   /** The owner ended on its own (fenced or failed): the registry decides when to open a new one. */
   onEnded(owner: PartitionOwner): void;
 }
@@ -36,15 +35,15 @@ export function transactionalIdFor(prefix: string, topic: string, partition: num
 
 /**
  * Everything this instance holds of one assigned partition: its own transactional producer
- * (fenced per partition, as Kafka Streams' EOS v1 does), its commit progress, its held retries and
- * the publisher that commits its records' outcomes with its offset.
+ * (fenced per partition, as Kafka Streams' EOS v1 does), its commit progress, the publisher that
+ * commits its records' outcomes with its offset, and (for a retry tier) the wait for its next due record.
  */
 export class PartitionOwner implements CompletionSink {
   private stateNow: OwnerState = 'opening';
   private readonly producer: Producer;
   private progressNow: PartitionProgress | undefined;
   private publisher: PartitionPublisher | undefined;
-  private readonly retries = new DueQueue<{ handle: CompletionHandle; schedule: RetrySchedule }>(({ handle, schedule }) => this.fireRetry(handle, schedule));
+  private waiting: NodeJS.Timeout | undefined;
   readonly opened: Promise<void>;
 
   constructor(
@@ -81,8 +80,9 @@ export class PartitionOwner implements CompletionSink {
     return this.progressNow;
   }
 
-  get heldRetries(): number {
-    return this.retries.size;
+  /** True while fetching is paused until the partition's next record is due. */
+  get isWaiting(): boolean {
+    return this.waiting !== undefined;
   }
 
   /** Takes a record into this partition's care; undefined when it was taken before (a re-fetch). */
@@ -97,9 +97,14 @@ export class PartitionOwner implements CompletionSink {
     return this.active && this.publisher ? this.publisher.publish(offset, records) : Promise.resolve(false);
   }
 
-  holdRetry(handle: CompletionHandle, schedule: RetrySchedule): void {
-    if (this.active) this.retries.add(schedule.dueAt, { handle, schedule });
-    else handle.abandon();
+  /**
+   * Pauses fetching until `dueAt`: the record at the consumer's position is not due yet and, in a
+   * tier, none behind it is due sooner. Nothing is held meanwhile; the record is fetched again.
+   */
+  waitUntil(dueAt: number): void {
+    if (!this.active || this.waiting) return;
+    this.context.pause(this.topic, this.partition);
+    this.waiting = setTimeout(() => this.stopWaiting(), Math.max(0, dueAt - Date.now()));
   }
 
   /** Commits what is queued (shutdown, before leaving the group). */
@@ -151,15 +156,18 @@ export class PartitionOwner implements CompletionSink {
     return { offset, completed: offsets };
   }
 
-  private fireRetry(handle: CompletionHandle, schedule: RetrySchedule): void {
-    if (this.active) this.context.onRetryDue(handle, schedule);
-    else handle.abandon();
+  private stopWaiting(): void {
+    if (!this.waiting) return;
+    clearTimeout(this.waiting);
+    this.waiting = undefined;
+    this.context.resume(this.topic, this.partition);
   }
 
   private async finish(state: Exclude<OwnerState, 'opening' | 'active'>): Promise<void> {
     if (this.stateNow !== 'opening' && this.stateNow !== 'active') return;
     this.stateNow = state;
-    this.retries.close();
+    // A partition left paused would stay paused if it came back to this instance.
+    this.stopWaiting();
     await this.opened.catch(() => undefined);
     await this.publisher?.stop();
     await this.producer.disconnect().catch(() => undefined);

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger';
 import type { WorkerMetrics } from '../observability/metrics';
 import { nextAttemptAt } from '../retry/backoff';
 import { retryHeaders } from '../retry/retry-headers';
+import { placeRetry, type RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { CompletionHandle, OutputRecord } from './completion';
@@ -34,6 +35,7 @@ export interface ProcessorDeps {
   logger: Logger;
   stopping(): boolean;
   now?: () => number;
+  random?: () => number;
 }
 
 /**
@@ -44,9 +46,11 @@ export interface ProcessorDeps {
 export class RecordProcessor {
   private readonly lanes = new KeyLanes();
   private readonly now: () => number;
+  private readonly random: () => number;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
   }
 
   async process(handle: CompletionHandle, attempt: Attempt): Promise<void> {
@@ -80,6 +84,15 @@ export class RecordProcessor {
     }
   }
 
+  /**
+   * Moves a retry record, bytes and headers untouched, to the tier it belongs in: records of the
+   * single retry topic of earlier releases, and records due later than their tier can hold.
+   */
+  async forward(handle: CompletionHandle, tier: RetryTier): Promise<void> {
+    const { message } = handle;
+    if (await handle.complete([{ topic: tier.topic, message: { key: message.key, value: message.value, headers: message.headers } }])) this.deps.metrics.retriesForwarded.inc({ tier: tier.label });
+  }
+
   /** Registry outages are waited out: a record is never condemned because the registry is down. */
   private async decodeRequest(value: Buffer | null): Promise<CaptureRequested> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
@@ -100,12 +113,16 @@ export class RecordProcessor {
     const result = await this.call(captureRequest);
     const completedAt = this.now();
     const firstAttemptAt = attempt.firstAttemptAt ?? startedAt;
-    const retryAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
+    const desiredAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
+    const placed = desiredAt === undefined ? undefined : placeRetry(config.retry.tiers, desiredAt, completedAt, this.random);
+    // The tier's delay may land past the deadline: then this attempt was the last.
+    const retry = placed && placed.dueAt - firstAttemptAt <= config.retry.deadlineMs ? placed : undefined;
+    const retryAt = retry?.dueAt;
     const outcome = buildOutcome(config.topics, { captureRequestId: key, request, attempt: attempt.attempt, firstAttemptAt, completedAt }, result, retryAt);
     const { message } = handle;
     const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value: codec.encode(outcome.event.name, outcome.event.value as never) } }];
-    if (retryAt !== undefined) {
-      records.push({ topic: config.topics.retry, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retryAt, firstAttemptAt }) } });
+    if (retry) {
+      records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } });
     }
     if (!(await handle.complete(records))) return;
     metrics.outcomes.inc({ status: result.status, code: result.resultCode });

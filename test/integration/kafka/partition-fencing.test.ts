@@ -22,7 +22,8 @@ describe('per-partition transactional producers fence the previous owner', () =>
     logger: createLogger('silent'),
     onCommit: () => undefined,
     onTransaction: () => undefined,
-    onRetryDue: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
     onEnded: () => undefined,
   });
   const open = async (): Promise<PartitionOwner> => {

@@ -7,9 +7,10 @@ import { WorkerMetrics } from '../../../src/observability/metrics';
 import { CompletionHandle, type CompletionSink, type OutputRecord } from '../../../src/pipeline/completion';
 import { RecordProcessor, type ProcessorDeps } from '../../../src/pipeline/record-processor';
 import { RETRY_HEADERS } from '../../../src/retry/retry-headers';
+import { parseTiers } from '../../../src/retry/tiers';
 
 const topics = { requested: 't.req', succeeded: 't.ok', failed: 't.failed', unknown: 't.unknown', retry: 't.retry', dlq: 't.dlq' };
-const retry = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, deadlineMs: 3_600_000, maxPending: 100 };
+const retry = { baseDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 5, deadlineMs: 3_600_000, tiers: parseTiers('1s,5s,30s', topics.retry) };
 
 /** A partition that records what it was asked to publish, and commits (or drops) it. */
 class FakeSink implements CompletionSink {
@@ -92,13 +93,15 @@ describe('RecordProcessor', () => {
     const message = record('key-2');
     await processor.process(handleFor(sink, message).handle, { attempt: 2, firstAttemptAt: 999_000 });
     const [outcome, retryRecord] = sink.published[0].records;
-    expect([outcome.topic, retryRecord.topic]).toEqual([topics.unknown, topics.retry]);
+    // Attempt 2 backs off 1–2 s: the 1 s tier, due within its jitter.
+    expect([outcome.topic, retryRecord.topic]).toEqual([topics.unknown, `${topics.retry}.1s`]);
     expect(retryRecord.message.key).toBe(message.key);
     expect(retryRecord.message.value).toBe(message.value);
     const headers = retryRecord.message.headers as Record<string, string>;
     expect(headers[RETRY_HEADERS.attempt]).toBe('3');
     expect(headers[RETRY_HEADERS.firstAttemptAt]).toBe('999000');
-    expect(Number(headers[RETRY_HEADERS.dueAt])).toBeGreaterThan(1_000_000);
+    expect(Number(headers[RETRY_HEADERS.dueAt])).toBeGreaterThanOrEqual(1_000_000 + 1000);
+    expect(Number(headers[RETRY_HEADERS.dueAt])).toBeLessThanOrEqual(1_000_000 + 1100);
   });
 
   it('counts nothing when the partition dropped the outcome instead of committing it', async () => {
