@@ -1,6 +1,10 @@
 import type { CaptureStatus } from './types';
 
-/** Every result code of the capture API reference with its status. */
+/**
+ * Every result code of the capture API reference with its status, and the vendor's common codes
+ * whose status is U (the gateway answers them for every API): a rate-limit answer says nothing
+ * about the payment, so it is retried, never reported as a failed capture.
+ */
 export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, CaptureStatus>([
   ['SUCCESS', 'S'],
   ['ACCESS_DENIED', 'F'],
@@ -25,6 +29,7 @@ export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, 
   ['USER_NOT_EXIST', 'F'],
   ['USER_STATUS_ABNORMAL', 'F'],
   ['UNKNOWN_EXCEPTION', 'U'],
+  ['REQUEST_TRAFFIC_EXCEED_LIMIT', 'U'],
 ]);
 
 function isStatus(value: unknown): value is CaptureStatus {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { REFERENCE_RESULT_CODES } from './reference-result-codes';
+import { REFERENCE_CLASSIFIED_CODES } from './reference-result-codes';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { CaptureClient, type CaptureRequest } from '../../../src/api/capture-client';
@@ -98,7 +98,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const CODES = REFERENCE_RESULT_CODES;
+const CODES = REFERENCE_CLASSIFIED_CODES;
 
 describe('CaptureClient: every result code of the reference', () => {
   it.each(CODES)('%s → %s', async (code, status) => {

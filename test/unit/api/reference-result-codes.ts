@@ -24,3 +24,9 @@ export const REFERENCE_RESULT_CODES: Array<[string, 'S' | 'F' | 'U']> = [
   ['USER_STATUS_ABNORMAL', 'F'],
   ['UNKNOWN_EXCEPTION', 'U'],
 ];
+
+/** capture-api.md's common result codes (the vendor's gateway answers them for every API) with status U. */
+export const REFERENCE_COMMON_UNKNOWN_CODES: Array<[string, 'U']> = [['REQUEST_TRAFFIC_EXCEED_LIMIT', 'U']];
+
+/** Every code the worker classifies by the reference. */
+export const REFERENCE_CLASSIFIED_CODES = [...REFERENCE_RESULT_CODES, ...REFERENCE_COMMON_UNKNOWN_CODES];

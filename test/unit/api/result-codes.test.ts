@@ -1,11 +1,12 @@
 import { classifyResult, RESULT_CODES } from '../../../src/api/result-codes';
-import { REFERENCE_RESULT_CODES } from './reference-result-codes';
+import { REFERENCE_CLASSIFIED_CODES, REFERENCE_COMMON_UNKNOWN_CODES, REFERENCE_RESULT_CODES } from './reference-result-codes';
 
-const REFERENCE = REFERENCE_RESULT_CODES;
+const REFERENCE = REFERENCE_CLASSIFIED_CODES;
 
 describe('RESULT_CODES', () => {
-  it('holds exactly the 23 codes of the reference with their status', () => {
-    expect(REFERENCE).toHaveLength(23);
+  it('holds exactly the 23 codes of the capture table and the common U codes of the reference, with their status', () => {
+    expect(REFERENCE_RESULT_CODES).toHaveLength(23);
+    expect(REFERENCE_COMMON_UNKNOWN_CODES.map(([code]) => code)).toEqual(['REQUEST_TRAFFIC_EXCEED_LIMIT']);
     expect([...RESULT_CODES.entries()].sort()).toEqual([...REFERENCE].sort());
   });
 });
@@ -14,6 +15,14 @@ describe('classifyResult', () => {
   it.each(REFERENCE)('%s → %s', (resultCode, status) => {
     expect(classifyResult({ resultStatus: status, resultCode, resultMessage: 'x' })).toBe(status);
     expect(classifyResult({ resultCode })).toBe(status);
+  });
+
+  it.each([
+    ['U', { resultStatus: 'U', resultCode: 'REQUEST_TRAFFIC_EXCEED_LIMIT', resultMessage: 'traffic exceeds limit' }],
+    ['no status', { resultCode: 'REQUEST_TRAFFIC_EXCEED_LIMIT' }],
+    ['a contradicting F', { resultStatus: 'F', resultCode: 'REQUEST_TRAFFIC_EXCEED_LIMIT' }],
+  ])('a rate-limit answer with %s is U (retried), never a failed capture', (_name, result) => {
+    expect(classifyResult(result)).toBe('U');
   });
 
   it.each([
