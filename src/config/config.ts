@@ -43,6 +43,10 @@ const schema = z.object({
   API_TIMEOUT_MS: int(100, 10_000),
   // Defaults to MAX_IN_FLIGHT: a call queued for a connection would spend its timeout waiting.
   API_CONNECTIONS: z.coerce.number().int().min(1).optional(),
+  // The adaptive limit on concurrent calls starts at INITIAL, never goes below MIN, never above MAX_IN_FLIGHT.
+  API_CONCURRENCY_MIN: int(1, 2),
+  API_CONCURRENCY_INITIAL: int(1, 10),
+  API_LATENCY_TOLERANCE: z.coerce.number().min(1.1).max(10).default(1.5),
   RETRY_BASE_DELAY_MS: int(1, 1_000),
   RETRY_MAX_DELAY_MS: int(1, 300_000),
   RETRY_MAX_ATTEMPTS: int(1, 12),
@@ -77,6 +81,8 @@ export interface WorkerConfig {
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
   api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
   maxInFlight: number;
+  /** The adaptive limit on concurrent API calls; its maximum is maxInFlight. */
+  concurrency: { min: number; initial: number; latencyTolerance: number };
   retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; tiers: RetryTier[] };
   transaction: { maxRecords: number; lingerMs: number; maxBytes: number };
   /** Larger request values go to the DLQ: their outcomes might not fit the broker's message limit. */
@@ -104,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     if (!env[file] && !env[inline]) problems.push(`${file}: required (or set ${inline} to the key itself)`);
   }
   if (value && value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  if (value && value.API_CONCURRENCY_INITIAL < value.API_CONCURRENCY_MIN) problems.push('API_CONCURRENCY_INITIAL: must be at least API_CONCURRENCY_MIN');
   let tiers: RetryTier[] = [];
   if (value) {
     try {
@@ -129,6 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
       connections: value.API_CONNECTIONS ?? value.MAX_IN_FLIGHT,
     },
     maxInFlight: value.MAX_IN_FLIGHT,
+    concurrency: {
+      min: Math.min(value.API_CONCURRENCY_MIN, value.MAX_IN_FLIGHT),
+      initial: Math.min(value.API_CONCURRENCY_INITIAL, value.MAX_IN_FLIGHT),
+      latencyTolerance: value.API_LATENCY_TOLERANCE,
+    },
     retry: {
       baseDelayMs: value.RETRY_BASE_DELAY_MS,
       maxDelayMs: value.RETRY_MAX_DELAY_MS,

@@ -8,6 +8,7 @@ import type { RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
 import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
 import type { CompletionHandle } from './completion';
+import { ConcurrencyLimiter } from './concurrency-limiter';
 import { InFlightWindow } from './in-flight-window';
 import { Intake } from './intake';
 import { OUTCOME_TOPIC_ROLES } from './outcomes';
@@ -48,6 +49,7 @@ export class CaptureWorker {
   private readonly processor: RecordProcessor;
   private readonly window: InFlightWindow;
   private readonly breaker: CircuitBreaker;
+  private readonly limiter: ConcurrencyLimiter;
   private lifecycle: Lifecycle = 'created';
   private crashed: Error | undefined;
   /** Retry topics and their tier (null: the single retry topic of earlier releases). */
@@ -64,8 +66,9 @@ export class CaptureWorker {
     this.window = new InFlightWindow(config.maxInFlight);
     this.retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
     this.admin = kafka.admin();
+    this.limiter = new ConcurrencyLimiter({ ...config.concurrency, max: config.maxInFlight }, (limit) => this.metrics.apiConcurrencyLimit.set(limit));
     this.breaker = new CircuitBreaker(DEFAULT_BREAKER, (state) => this.onCircuit(state));
-    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
+    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
       seek: (topic, partition, offset) => this.intake.seek(topic, partition, offset),
@@ -252,6 +255,8 @@ export class CaptureWorker {
 
   private onCircuit(state: CircuitState): void {
     this.metrics.circuitOpen.set(state === 'closed' ? 0 : state === 'half-open' ? 1 : 2);
+    // After an outage the calls that waited go out a few at a time, as a new instance's would.
+    if (state === 'closed') this.limiter.restart();
     this.o.logger.warn({ state }, `capture API circuit ${state}`);
   }
 

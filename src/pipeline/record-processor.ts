@@ -11,6 +11,7 @@ import { placeRetry, type RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { CompletionHandle, OutputRecord } from './completion';
+import { signalOf, type ConcurrencyLimiter } from './concurrency-limiter';
 import { deadLetter } from './dead-letter';
 import { KeyLanes } from './key-lanes';
 import { buildOutcome } from './outcomes';
@@ -31,6 +32,7 @@ export interface ProcessorDeps {
   codec: Pick<EventCodec, 'decode' | 'encode'>;
   api: CaptureApi;
   breaker: Pick<CircuitBreaker, 'admit' | 'record'>;
+  limiter: Pick<ConcurrencyLimiter, 'acquire'>;
   metrics: WorkerMetrics;
   logger: Logger;
   stopping(): boolean;
@@ -135,11 +137,16 @@ export class RecordProcessor {
     }
   }
 
-  /** Invalid requests are answered locally; valid ones wait for the circuit, then call the API. */
+  /**
+   * Invalid requests are answered locally; valid ones wait for a slot of the concurrency limit,
+   * then for the circuit, then call the API. The slot is taken first so that the calls waiting
+   * for the circuit to close are at most the limit, which the faults that opened it have cut.
+   */
   private async call(request: CaptureRequest): Promise<CaptureResult> {
     const problem = validateCaptureRequest(request);
     if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true };
-    const { breaker, api, metrics } = this.deps;
+    const { breaker, limiter, api, metrics } = this.deps;
+    const release = await limiter.acquire();
     const probe = await breaker.admit();
     const timer = metrics.apiLatency.startTimer();
     let result: CaptureResult | undefined;
@@ -147,8 +154,11 @@ export class RecordProcessor {
       result = await api.capture(request);
       return result;
     } finally {
-      timer({ status: result?.status ?? 'U' });
+      const seconds = timer({ status: result?.status ?? 'U' });
       breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
+      const signal = signalOf(result);
+      if (signal === 'rate-limited') metrics.apiRateLimited.inc();
+      release(signal, seconds * 1000);
     }
   }
 }

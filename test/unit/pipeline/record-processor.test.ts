@@ -31,6 +31,8 @@ const request: CaptureRequested = { paymentId: 'pay-1', captureAmount: { currenc
 function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request) {
   const calls: CaptureRequest[] = [];
   const metrics = new WorkerMetrics();
+  /** The order of limiter and circuit steps around each call, and what the limiter was told. */
+  const gate: string[] = [];
   const deps: ProcessorDeps = {
     config: { topics, retry, maxRecordBytes: 1024 },
     codec: {
@@ -43,13 +45,25 @@ function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, dec
         return results(r);
       },
     },
-    breaker: { admit: async () => false, record: () => undefined },
+    breaker: {
+      admit: async () => {
+        gate.push('admit');
+        return false;
+      },
+      record: () => undefined,
+    },
+    limiter: {
+      acquire: async () => {
+        gate.push('acquire');
+        return (signal) => gate.push(`release ${signal}`);
+      },
+    },
     metrics,
     logger: createLogger('silent'),
     stopping: () => false,
     now: () => 1_000_000,
   };
-  return { processor: new RecordProcessor(deps), calls, metrics };
+  return { processor: new RecordProcessor(deps), calls, metrics, gate };
 }
 
 let nextOffset = 0;
@@ -102,6 +116,27 @@ describe('RecordProcessor', () => {
     expect(headers[RETRY_HEADERS.firstAttemptAt]).toBe('999000');
     expect(Number(headers[RETRY_HEADERS.dueAt])).toBeGreaterThanOrEqual(1_000_000 + 1000);
     expect(Number(headers[RETRY_HEADERS.dueAt])).toBeLessThanOrEqual(1_000_000 + 1100);
+  });
+
+  it('a rate-limit answer is CaptureUnknown with a retry, never CaptureFailed; it is counted and cuts the concurrency limit', async () => {
+    const rateLimited: CaptureResult = { status: 'U', resultCode: 'REQUEST_TRAFFIC_EXCEED_LIMIT', resultMessage: 'traffic exceeds limit', local: false };
+    const { processor, metrics, gate } = setup(async () => rateLimited);
+    const sink = new FakeSink();
+    await processor.process(handleFor(sink, record('key-rl')).handle, { attempt: 1 });
+    expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.unknown, `${topics.retry}.1s`]);
+    expect((await metrics.apiRateLimited.get()).values[0]?.value).toBe(1);
+    // A slot of the limit is taken before the circuit is waited for, and given back with what the call said.
+    expect(gate).toEqual(['acquire', 'admit', 'release rate-limited']);
+  });
+
+  it('tells the limiter a transport fault, and nothing for a request answered locally without a call', async () => {
+    const fault: CaptureResult = { status: 'U', resultCode: 'LOCAL_TIMEOUT', resultMessage: 'timeout', local: true };
+    const { processor, gate } = setup(async () => fault);
+    await processor.process(handleFor(new FakeSink(), record('key-f')).handle, { attempt: 1 });
+    expect(gate).toEqual(['acquire', 'admit', 'release fault']);
+    const invalid = setup(async () => ok, async () => ({ ...request, captureAmount: { currency: 'HKD', value: '-1' } }));
+    await invalid.processor.process(handleFor(new FakeSink(), record('key-i')).handle, { attempt: 1 });
+    expect(invalid.gate).toEqual([]);
   });
 
   it('counts nothing when the partition dropped the outcome instead of committing it', async () => {
