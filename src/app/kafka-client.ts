@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { promisify } from 'node:util';
-import { Kafka, KafkaConfig, logCreator, logLevel, OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
+import { AuthenticationProviderArgs, Kafka, KafkaConfig, KafkaJSSASLAuthenticationError, logCreator, logLevel, Mechanism, OauthbearerProviderResponse, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection, OAuthTokenSource, SaslSettings, TlsSettings } from '../config/connection';
+import { sleep } from '../util/sleep';
 
 const run = promisify(execFile);
 
@@ -68,9 +69,44 @@ export function tlsOptions(tls: TlsSettings): ConnectionOptions {
   };
 }
 
-function saslOptions(sasl: SaslSettings, tokenProvider?: TokenProvider): SASLOptions {
-  if (sasl.mechanism === 'oauthbearer') return { mechanism: 'oauthbearer', oauthBearerProvider: tokenProvider ?? cachedTokenProvider(sasl.token) };
+function saslOptions(sasl: SaslSettings, tokenProvider?: TokenProvider): SASLOptions | Mechanism {
+  if (sasl.mechanism === 'oauthbearer') return { mechanism: 'OAUTHBEARER', authenticationProvider: oauthBearer(tokenProvider ?? cachedTokenProvider(sasl.token)) };
   return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions;
+}
+
+/**
+ * OAUTHBEARER as RFC 7628 has it. KafkaJS's own takes the broker's error challenge to a refused
+ * token for success, and the connection then fails later with a misleading error; here the
+ * challenge is answered (%x01, as the broker waits for) and the login fails with its status.
+ */
+function oauthBearer(provider: TokenProvider): Mechanism['authenticationProvider'] {
+  const bytes = (text: string) => ({ encode: async () => Buffer.concat([int32(Buffer.byteLength(text)), Buffer.from(text)]) });
+  // The broker's auth bytes come with their int32 length in front.
+  const raw = { decode: async (data: Buffer) => data.subarray(4, 4 + Math.max(0, data.readInt32BE(0))), parse: async (data: Buffer) => data };
+  return ({ saslAuthenticate }: AuthenticationProviderArgs) => ({
+    authenticate: async () => {
+      const { value } = await provider();
+      const challenge = await saslAuthenticate({ request: bytes(`n,,\u0001auth=Bearer ${value}\u0001\u0001`), response: raw });
+      if (!challenge || challenge.length === 0) return;
+      let status = 'refused';
+      try {
+        status = String((JSON.parse(challenge.toString('utf8')) as { status?: string }).status ?? status);
+      } catch {
+        // not JSON: keep the generic word
+      }
+      await saslAuthenticate({ request: bytes('\u0001') }).catch(() => undefined);
+      throw new SaslAuthenticationError(`SASL OAUTHBEARER authentication failed: the broker refused the token (${status})`);
+    },
+  });
+}
+
+// Its type declares no constructor arguments; at run time it takes the message (and is not retried).
+const SaslAuthenticationError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error;
+
+function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
 }
 
 /**
@@ -139,19 +175,25 @@ export class KafkaConnectionError extends Error {
 }
 
 /**
- * Connects once before anything else, so a wrong password, CA, server name or certificate ends
- * the start with one clear error instead of KafkaJS retrying it. Anything that may pass (a broker
- * not up yet) is left to the client's own retries, as without this check.
+ * Connects before anything else, so a wrong password, CA, server name or certificate ends the
+ * start at once with a message naming the setting. Other failures (a broker not up yet) are
+ * tried again for about as long as KafkaJS's own retries would, then explained the same way.
  */
-export async function verifyKafka(connection: KafkaConnection, tokenProvider?: TokenProvider): Promise<void> {
-  const admin = createKafka(connection, { tokenProvider, retry: { retries: 0 } }).admin();
-  try {
-    await admin.connect();
-  } catch (error) {
-    const { message, permanent } = explainKafkaError(error as Error, connection);
-    if (permanent) throw new KafkaConnectionError(message);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
+export async function verifyKafka(connection: KafkaConnection, options: { tokenProvider?: TokenProvider; timeoutMs?: number } = {}): Promise<void> {
+  const probe = createKafka(connection, { tokenProvider: options.tokenProvider, retry: { retries: 0 } });
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (let attempt = 0; ; attempt++) {
+    const admin = probe.admin();
+    try {
+      await admin.connect();
+      return;
+    } catch (error) {
+      const { message, permanent } = explainKafkaError(error as Error, connection);
+      if (permanent || Date.now() >= deadline) throw new KafkaConnectionError(message);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    await sleep(Math.max(0, Math.min(300 * 2 ** attempt, 3000, deadline - Date.now())));
   }
 }
 
@@ -163,10 +205,12 @@ interface Explanation {
 
 /** Turns a KafkaJS or TLS error into what went wrong and which setting to look at. */
 export function explainKafkaError(error: Error, connection: KafkaConnection): Explanation {
-  const chain: Array<Error & { code?: string }> = [];
+  const chain: Array<Error & { code?: string; type?: string }> = [];
   for (let e: unknown = error; e instanceof Error && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
-  const text = chain.map((e) => `${e.code ?? ''} ${e.message}`).join(' | ');
-  const reason = chain[chain.length - 1]!.message.replace(/^Connection error: /, '');
+  const text = chain.map((e) => `${e.code ?? ''} ${e.type ?? ''} ${e.message}`).join(' | ');
+  const last = chain[chain.length - 1]!.message.replace(/^Connection error: /, '');
+  // OpenSSL's alerts arrive as a multi-line dump; the alert's name is what matters.
+  const reason = /alert ([a-z ]+?):/.exec(last)?.[1]?.replace(/^/, 'TLS alert: ') ?? last;
   const where = `Kafka (${connection.brokers.join(',')}, ${connection.protocol}${connection.sasl ? ` ${connection.sasl.mechanism.toUpperCase()}` : ''})`;
   const is = (pattern: RegExp) => pattern.test(text);
   const permanent = (hint: string, what = reason): Explanation => ({ message: `${where}: ${what}. ${hint}`, permanent: true });
@@ -174,7 +218,7 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
   if (chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
     if (is(/mechanism is not supported/)) return permanent(`The listener does not offer it: set KAFKA_SASL_MECHANISM to one it enables, or use the broker's port for ${connection.sasl?.mechanism.toUpperCase()}`);
     const who = connection.sasl && 'username' in connection.sasl ? ` as "${connection.sasl.username}"` : '';
-    const check = connection.sasl?.mechanism === 'oauthbearer' ? 'Check the token source (KAFKA_SASL_OAUTHBEARER_*)' : 'Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)';
+    const check = connection.sasl?.mechanism === 'oauthbearer' ? 'Check the token source (KAFKA_SASL_OAUTHBEARER_*): the broker must accept its issuer, audience, scope and expiry' : 'Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)';
     return permanent(check, `authentication${who} failed: ${reason.replace(/^SASL \S+( \S+)? authentication failed: /, '')}`);
   }
   if (is(/TOKEN_COMMAND failed/)) return permanent('Run the command by hand to see why', reason);
@@ -185,14 +229,18 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
     return permanent(`Connect with a name the certificate lists${connection.tls?.servername ? ', or correct KAFKA_TLS_SERVERNAME' : ' (or set KAFKA_TLS_SERVERNAME to one)'}`, `the broker's TLS certificate does not match the server name (${reason})`);
   }
   if (is(/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/)) return permanent('Renew it on the broker, or check this host\'s clock', `the broker's TLS certificate is not valid now (${reason})`);
-  if (is(/ALERT_CERTIFICATE_REQUIRED|ALERT_HANDSHAKE_FAILURE/) && !connection.tls?.cert) {
-    return permanent('The listener wants mutual TLS: set KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE', `the broker asked for a client certificate (${reason})`);
+  const certificateAlert = /ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE)/;
+  if (is(certificateAlert) && !connection.tls?.cert) {
+    return permanent('The listener wants mutual TLS: set KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE', `the broker requires a client certificate and none is set (${reason})`);
   }
-  if (is(/ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR)|ALERT_CERTIFICATE_REQUIRED/)) {
+  if (is(certificateAlert)) {
     return permanent('Use a certificate signed by a CA the broker trusts, current and made for client authentication (KAFKA_TLS_CERT_FILE)', `the broker rejected the client certificate (${reason})`);
   }
   if (is(/WRONG_VERSION_NUMBER|packet length too long|ERR_SSL_/)) {
     return permanent('The port does not speak TLS: check KAFKA_SECURITY_PROTOCOL and the port', `TLS failed (${reason})`);
+  }
+  if (connection.tls && is(/before secure TLS connection was established/)) {
+    return { message: `${where}: the connection closed during the TLS handshake (${reason}). Does this port speak TLS? Check KAFKA_SECURITY_PROTOCOL and the port`, permanent: false };
   }
   if (!connection.tls && is(/Closed connection|closed by the server|Connection timeout|ECONNRESET|Request timed out/)) {
     return {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { retryTiers, topicNames } from '../config/config';
 import { ensureTopics } from '../app/topics';
-import { RegistryHttp } from '../events/registry-http';
 import { productSchemas, registerSchemas } from '../events/schema-registration';
 import { connectCli } from './connect';
 
@@ -16,10 +15,8 @@ const env = z.object({
 export async function runInit(): Promise<void> {
   const settings = env.parse(process.env);
   const topics = topicNames();
+  // Registry credentials and CA are checked before any topic is created.
   const { kafka, registry } = await connectCli('capture-worker-init');
-  // Credentials and CA are checked before any topic is created.
-  const http = new RegistryHttp(registry);
-  await http.verify().finally(() => http.close());
   const admin = kafka.admin();
   await admin.connect();
   try {

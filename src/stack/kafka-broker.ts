@@ -13,15 +13,22 @@ const run = promisify(execFile);
 /** A single-node KRaft broker on loopback, sized for tests (replication 1, no initial rebalance delay). */
 function brokerProperties(paths: StackPaths, ports: StackPorts): string {
   return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
     `listeners=PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.controller}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.kafka}`,
-    'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${paths.kafkaData}`,
+    ...singleNode(paths.kafkaData, ports.controller),
+  ].join('\n');
+}
+
+/** What every broker of the stack shares: one KRaft node that is its own controller, sized for tests. */
+export function singleNode(dataDir: string, controllerPort: number): string[] {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    'controller.listener.names=CONTROLLER',
+    `log.dirs=${dataDir}`,
     'num.partitions=3',
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=12',
@@ -32,7 +39,7 @@ function brokerProperties(paths: StackPaths, ports: StackPorts): string {
     'auto.create.topics.enable=true',
     'message.max.bytes=1048588',
     '',
-  ].join('\n');
+  ];
 }
 
 const LOG4J = [
@@ -45,10 +52,10 @@ const LOG4J = [
   '',
 ].join('\n');
 
-function javaArgs(paths: StackPaths, mainClass: string, rest: string[]): string[] {
+function javaArgs(paths: StackPaths, mainClass: string, rest: string[], maxHeap = '768m'): string[] {
   return [
     '-Xms256m',
-    '-Xmx768m',
+    `-Xmx${maxHeap}`,
     '-XX:+UseG1GC',
     `-Dlog4j.configuration=file:${paths.log4jConfig}`,
     '-cp',
@@ -59,14 +66,36 @@ function javaArgs(paths: StackPaths, mainClass: string, rest: string[]): string[
 }
 
 export async function startKafka(paths: StackPaths, ports: StackPorts, proc: ManagedProcess): Promise<void> {
-  mkdirSync(path.dirname(paths.kafkaConfig), { recursive: true });
-  writeFileSync(paths.kafkaConfig, brokerProperties(paths, ports));
+  await runBroker(paths, proc, {
+    what: `Kafka on 127.0.0.1:${ports.kafka}`,
+    configFile: paths.kafkaConfig,
+    properties: brokerProperties(paths, ports),
+    dataDir: paths.kafkaData,
+    ready: () => kafkaAnswers(ports.kafka),
+  });
+}
+
+export interface BrokerLaunch {
+  what: string;
+  configFile: string;
+  properties: string;
+  dataDir: string;
+  /** More `kafka-storage format` arguments (SCRAM credentials are written at format time). */
+  formatArgs?: string[];
+  maxHeap?: string;
+  ready: () => Promise<boolean>;
+}
+
+/** Writes the broker's config, formats its storage when new, starts it and waits until `ready`. */
+export async function runBroker(paths: StackPaths, proc: ManagedProcess, launch: BrokerLaunch): Promise<void> {
+  mkdirSync(path.dirname(launch.configFile), { recursive: true });
+  writeFileSync(launch.configFile, launch.properties);
   writeFileSync(paths.log4jConfig, LOG4J);
-  if (!existsSync(path.join(paths.kafkaData, 'meta.properties'))) {
-    await run('java', javaArgs(paths, 'kafka.tools.StorageTool', ['format', '-t', randomUUID(), '-c', paths.kafkaConfig, '--ignore-formatted']));
+  if (!existsSync(path.join(launch.dataDir, 'meta.properties'))) {
+    await run('java', javaArgs(paths, 'kafka.tools.StorageTool', ['format', '-t', randomUUID(), '-c', launch.configFile, '--ignore-formatted', ...(launch.formatArgs ?? [])]));
   }
-  startDetached(proc, 'java', javaArgs(paths, 'kafka.Kafka', [paths.kafkaConfig]), paths.root);
-  await waitUntil(`Kafka on 127.0.0.1:${ports.kafka}`, () => kafkaAnswers(ports.kafka), 90_000, proc);
+  startDetached(proc, 'java', javaArgs(paths, 'kafka.Kafka', [launch.configFile], launch.maxHeap), paths.root);
+  await waitUntil(launch.what, launch.ready, 90_000, proc);
 }
 
 export async function kafkaAnswers(port: number): Promise<boolean> {

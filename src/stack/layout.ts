@@ -9,14 +9,25 @@ export interface StackPorts {
   kafka: number;
   controller: number;
   registry: number;
+  /** The secured broker (`--secure`): SASL_SSL, then SSL with client certificates, then its controller. */
+  saslSsl: number;
+  mutualTls: number;
+  secureController: number;
+  /** The registry behind TLS and authentication. */
+  registryTls: number;
 }
 
 export function stackPorts(env: NodeJS.ProcessEnv = process.env): StackPorts {
   const kafka = Number(env.STACK_KAFKA_PORT ?? 9092);
+  const saslSsl = Number(env.STACK_SECURE_KAFKA_PORT ?? kafka + 2);
   return {
     kafka,
     controller: Number(env.STACK_CONTROLLER_PORT ?? kafka + 1),
     registry: Number(env.STACK_REGISTRY_PORT ?? 8081),
+    saslSsl,
+    mutualTls: saslSsl + 1,
+    secureController: saslSsl + 2,
+    registryTls: Number(env.STACK_REGISTRY_TLS_PORT ?? 8443),
   };
 }
 
@@ -35,6 +46,8 @@ export function stackPaths(root = stackDir()) {
     log4jConfig: path.join(root, 'data', 'log4j.properties'),
     logs: path.join(root, 'logs'),
     pids: path.join(root, 'pids'),
+    /** Made anew each time the secured parts start: certificates, credentials, broker data, proxy config. */
+    secure: path.join(root, 'secure'),
   };
 }
 
