@@ -105,6 +105,7 @@ export class PartitionOwner implements CompletionSink {
     if (!this.active || this.waiting) return;
     this.context.pause(this.topic, this.partition);
     this.waiting = setTimeout(() => this.stopWaiting(), Math.max(0, dueAt - Date.now()));
+    this.waiting.unref();
   }
 
   /** Commits what is queued (shutdown, before leaving the group). */
