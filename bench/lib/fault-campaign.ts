@@ -682,6 +682,9 @@ function nativeBroker(): { pid: number; kafka: ReturnType<typeof managed>; paths
 async function freezeBroker<T>(seconds: number, log: Log, ts: () => string, during: () => Promise<T>): Promise<T> {
   const { pid } = nativeBroker();
   log(`  ${ts()} broker: SIGSTOP to pid ${pid} for ${seconds}s`);
+  // Whatever ends this process, the broker must not be left frozen for everyone else.
+  const thaw = () => process.kill(pid, 'SIGCONT');
+  process.once('exit', thaw);
   process.kill(pid, 'SIGSTOP');
   try {
     await sleep(300);
@@ -689,7 +692,8 @@ async function freezeBroker<T>(seconds: number, log: Log, ts: () => string, duri
     await sleep(Math.max(0, seconds * 1000 - 300));
     return seen;
   } finally {
-    process.kill(pid, 'SIGCONT');
+    process.off('exit', thaw);
+    thaw();
     log(`  ${ts()} broker: SIGCONT to pid ${pid}`);
   }
 }
