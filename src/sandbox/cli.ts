@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * capture-sandbox: runs the capture API simulator.
- *   capture-sandbox [--port N] [--host H] [--latency-ms N] [--jitter-ms N] [--authorized-amount N]
- *                   [--timeout-delay-ms N] [--client-id ID] [--private-key FILE] [--public-key FILE]
- *                   --merchant-public-key FILE
+ *   capture-sandbox [--port N] [--host H] [--latency-ms N] [--jitter-ms N] [--latency-per-concurrent-ms N]
+ *                   [--capacity CALLS_PER_SECOND (0: no limit)] [--authorized-amount N] [--timeout-delay-ms N]
+ *                   [--client-id ID] [--private-key FILE] [--public-key FILE] --merchant-public-key FILE
  *   capture-sandbox keygen PRIVATE_FILE PUBLIC_FILE   (a merchant key pair for demos)
  * Every flag also reads SANDBOX_<FLAG_IN_CAPITALS>, e.g. SANDBOX_MERCHANT_PUBLIC_KEY_FILE.
  */
@@ -30,6 +30,8 @@ const FLAGS = {
   host: { env: 'SANDBOX_HOST', fallback: '127.0.0.1' },
   'latency-ms': { env: 'SANDBOX_LATENCY_MS', fallback: '0' },
   'jitter-ms': { env: 'SANDBOX_JITTER_MS', fallback: '0' },
+  'latency-per-concurrent-ms': { env: 'SANDBOX_LATENCY_PER_CONCURRENT_MS', fallback: '0' },
+  capacity: { env: 'SANDBOX_CAPACITY', fallback: '0' },
   'authorized-amount': { env: 'SANDBOX_AUTHORIZED_AMOUNT', fallback: '1000000' },
   'timeout-delay-ms': { env: 'SANDBOX_TIMEOUT_DELAY_MS', fallback: '3000' },
   'client-id': { env: 'SANDBOX_CLIENT_ID', fallback: '' },
@@ -60,6 +62,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   const port = int('port');
   const latencyMs = int('latency-ms');
   const jitterMs = int('jitter-ms');
+  const latencyPerConcurrentMs = int('latency-per-concurrent-ms');
+  const capacityPerSec = int('capacity');
   const timeoutDelayMs = int('timeout-delay-ms');
   const authorizedAmount = get('authorized-amount');
   if (!/^[1-9]\d{0,17}$/.test(authorizedAmount)) {
@@ -82,6 +86,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
       port,
       latencyMs,
       jitterMs,
+      latencyPerConcurrentMs,
+      capacityPerSec,
       timeoutDelayMs,
       authorizedAmount,
       ...(clientId !== '' && { clientId }),

@@ -5,6 +5,7 @@ import { generateKeyPair } from '../api/keys';
 import { signMessage, verifyMessage } from '../api/signing';
 import { CAPTURE_PATH, type CaptureRequest } from '../api/types';
 import { validateCaptureRequest } from '../api/validate';
+import { CapacityWindow } from './capacity';
 import { resultBody } from './responses';
 import { planCapture } from './scenarios';
 import { SandboxStore, type RequestStats, type SandboxTotals } from './store';
@@ -28,6 +29,13 @@ export interface SandboxOptions {
   jitterMs?: number;
   /** How late `timeout-<n>-` calls are answered; must exceed the client's timeout. */
   timeoutDelayMs?: number;
+  /**
+   * Calls admitted in any 1-second span (0: no limit); the rest are answered U
+   * REQUEST_TRAFFIC_EXCEED_LIMIT after the plain latency, without touching any capture.
+   */
+  capacityPerSec?: number;
+  /** Extra latency per other capture call in flight when a call arrives, as a loaded vendor's. */
+  latencyPerConcurrentMs?: number;
 }
 
 export interface Sandbox {
@@ -107,6 +115,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const latencyMs = options.latencyMs ?? 0;
   const jitterMs = options.jitterMs ?? 0;
   const timeoutDelayMs = options.timeoutDelayMs ?? 3000;
+  const latencyPerConcurrentMs = options.latencyPerConcurrentMs ?? 0;
+  const capacity = options.capacityPerSec ? new CapacityWindow(options.capacityPerSec) : undefined;
   const store = new SandboxStore(BigInt(options.authorizedAmount ?? '1000000'));
   const delays = new Delays();
 
@@ -153,12 +163,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       const denied = resultBody('F', 'ACCESS_DENIED', 'request signature or client id is invalid');
       return respond(res, path, clientId, { httpStatus: 401, body: denied });
     }
+    const roundTripMs = latencyMs + Math.random() * jitterMs;
+    if (capacity && !capacity.tryAdmit()) {
+      store.rateLimit();
+      const body = resultBody('U', 'REQUEST_TRAFFIC_EXCEED_LIMIT', `more than ${options.capacityPerSec} calls in one second`);
+      if (await delays.wait(roundTripMs)) await respond(res, path, clientId, { httpStatus: 200, body });
+      return;
+    }
     const request = parseRequest(body);
     if (request === null) return illegal(400, 'body is not a JSON object');
     const problem = validateCaptureRequest(request);
     if (problem) return illegal(400, problem.message);
     const plan = planCapture(store, request, timeoutDelayMs);
-    const delay = plan.delayMs + latencyMs + Math.random() * jitterMs;
+    const delay = plan.delayMs + roundTripMs + latencyPerConcurrentMs * (store.stats().inFlight - 1);
     if (await delays.wait(delay)) await respond(res, path, clientId, plan);
   }
 

@@ -24,6 +24,8 @@ export interface SandboxTotals {
   captures: number;
   /** Calls refused for a bad request signature. */
   rejectedSignatures: number;
+  /** Calls answered REQUEST_TRAFFIC_EXCEED_LIMIT (over the capacity per second). */
+  rateLimited: number;
   inFlight: number;
   /** Peak of simultaneous in-flight capture calls since start or reset. */
   maxConcurrent: number;
@@ -47,7 +49,7 @@ function isoSeconds(d: Date): string {
 export class SandboxStore {
   private payments = new Map<string, Payment>();
   private requests = new Map<string, RequestRecord>();
-  private totals: SandboxTotals = { calls: 0, captures: 0, rejectedSignatures: 0, inFlight: 0, maxConcurrent: 0 };
+  private totals: SandboxTotals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 0 };
 
   constructor(private readonly authorizedAmount: bigint) {}
 
@@ -63,6 +65,10 @@ export class SandboxStore {
 
   rejectSignature(): void {
     this.totals.rejectedSignatures++;
+  }
+
+  rateLimit(): void {
+    this.totals.rateLimited++;
   }
 
   /** Counts a call; returns how many calls this id has had, or null when its fields changed. */
@@ -132,6 +138,6 @@ export class SandboxStore {
     this.payments.clear();
     this.requests.clear();
     const { inFlight } = this.totals;
-    this.totals = { calls: 0, captures: 0, rejectedSignatures: 0, inFlight, maxConcurrent: inFlight };
+    this.totals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight, maxConcurrent: inFlight };
   }
 }

@@ -17,11 +17,19 @@ describe('capture-sandbox CLI', () => {
         port: 9000,
         latencyMs: 20,
         jitterMs: 5,
+        latencyPerConcurrentMs: 0,
+        capacityPerSec: 0,
         timeoutDelayMs: 3000,
         authorizedAmount: '1000000',
         clientId: 'C1',
       },
     });
+  });
+
+  it('reads the capacity per second and the latency per concurrent call', () => {
+    const command = parseCli(['--capacity', '300', '--merchant-public-key', 'm.pem'], { SANDBOX_LATENCY_PER_CONCURRENT_MS: '2' });
+    expect(command).toMatchObject({ kind: 'serve', options: { capacityPerSec: 300, latencyPerConcurrentMs: 2 } });
+    expect(() => parseCli(['--merchant-public-key', 'm.pem'], { SANDBOX_CAPACITY: 'lots' })).toThrow('--capacity (SANDBOX_CAPACITY) must be a non-negative integer');
   });
 
   it('lists every problem at once', () => {

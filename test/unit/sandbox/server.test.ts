@@ -95,7 +95,7 @@ describe('sandbox server', () => {
     const perId = await request(`${sandbox.url}/sandbox/stats?captureRequestId=req-1`);
     expect(await perId.body.json()).toMatchObject({ captureRequestId: 'req-1', calls: 2, finalStatus: 'S' });
     const totals = await request(`${sandbox.url}/sandbox/stats`);
-    expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, inFlight: 0, maxConcurrent: 1 });
+    expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 1 });
     const reset = await request(`${sandbox.url}/sandbox/reset`, { method: 'POST' });
     expect(reset.statusCode).toBe(200);
     await reset.body.dump();
@@ -112,6 +112,30 @@ describe('sandbox server', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
     expect(results.every((r) => r.json.result?.resultCode === 'SUCCESS')).toBe(true);
     expect(slow.stats()).toMatchObject({ calls: 5, captures: 5, inFlight: 0, maxConcurrent: 5 });
+  });
+
+  it('answers calls over its capacity per second with a signed U REQUEST_TRAFFIC_EXCEED_LIMIT, capturing nothing for them', async () => {
+    const limited = await sandboxWith({ capacityPerSec: 3 });
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call(limited, captureBody('p', `rl-${i}`))));
+    const codes = results.map((r) => `${r.status} ${r.json.result?.resultStatus} ${r.json.result?.resultCode}`).sort();
+    expect(codes).toEqual(['200 S SUCCESS', '200 S SUCCESS', '200 S SUCCESS', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT']);
+    expect((await Promise.all(results.map((r) => verified(limited, r)))).every(Boolean)).toBe(true);
+    expect(limited.stats()).toMatchObject({ calls: 5, captures: 3, rateLimited: 2 });
+    const throttled = results.map((r, i) => [r, `rl-${i}`] as const).filter(([r]) => r.json.result?.resultStatus === 'U');
+    for (const [, id] of throttled) expect(limited.requestStats(id).calls).toBe(0);
+  });
+
+  it('answers later the more capture calls are in flight when a call arrives', async () => {
+    const loaded = await sandboxWith({ latencyPerConcurrentMs: 60 });
+    const timed = async (id: string): Promise<number> => {
+      const t0 = Date.now();
+      await call(loaded, captureBody('p', id));
+      return Date.now() - t0;
+    };
+    const together = await Promise.all(Array.from({ length: 4 }, (_, i) => timed(`lc-${i}`)));
+    // The last of four to arrive found three in flight: 3 × 60 ms.
+    expect(Math.max(...together)).toBeGreaterThanOrEqual(180);
+    expect(await timed('alone')).toBeLessThan(60);
   });
 
   it('closes promptly while answers are held back, leaving no timer behind', async () => {
