@@ -126,16 +126,17 @@ describe('sandbox server', () => {
   });
 
   it('answers later the more capture calls are in flight when a call arrives', async () => {
-    const loaded = await sandboxWith({ latencyPerConcurrentMs: 60 });
+    // A base latency keeps the first calls in flight while the others arrive.
+    const loaded = await sandboxWith({ latencyMs: 150, latencyPerConcurrentMs: 100 });
     const timed = async (id: string): Promise<number> => {
       const t0 = Date.now();
       await call(loaded, captureBody('p', id));
       return Date.now() - t0;
     };
     const together = await Promise.all(Array.from({ length: 4 }, (_, i) => timed(`lc-${i}`)));
-    // The last of four to arrive found three in flight: 3 × 60 ms.
-    expect(Math.max(...together)).toBeGreaterThanOrEqual(180);
-    expect(await timed('alone')).toBeLessThan(60);
+    // The last of four to arrive found three in flight: 150 + 3 × 100 ms.
+    expect(Math.max(...together)).toBeGreaterThanOrEqual(450);
+    expect(await timed('alone')).toBeLessThan(350);
   });
 
   it('closes promptly while answers are held back, leaving no timer behind', async () => {
