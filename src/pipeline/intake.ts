@@ -34,6 +34,10 @@ export class Intake {
       groupId: settings.groupId,
       readUncommitted: false,
       maxWaitTimeInMs: 50,
+      // Read-ahead per partition and per fetch: a retry tier's partition is fetched and dropped at
+      // its first record not yet due, so what a fetch brings must stay small (KafkaJS: 1 MiB / 10 MiB).
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 4 * 1024 * 1024,
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: settings.heartbeatIntervalMs,
       allowAutoTopicCreation: false,
