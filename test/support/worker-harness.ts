@@ -1,13 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { generateKeyPair } from '../../src/api/keys';
 import { startWorkerApp, RunningWorker } from '../../src/app/worker-app';
 import { loadConfig, TopicNames } from '../../src/config/config';
 import { EventCodec, EventTypes } from '../../src/events/event-codec';
 import type { EventName } from '../../src/events/schema-files';
 import type { CaptureRequested } from '../../src/events/types.generated';
+import { parseTiers } from '../../src/retry/tiers';
 import { Sandbox, SandboxOptions, startSandbox } from '../../src/sandbox/server';
-import { collect, CollectedRecord, createTopics, registryUrl, testKafka, uniqueTopics } from './kafka';
+import { collect, CollectedRecord, createTopics, readToEnd, RecordWatcher, registryUrl, testKafka, uniqueTopics } from './kafka';
+
+const TEST_RETRY_TIERS = '250ms,1s,5s,5m';
 
 export interface Outcome {
   topic: 'succeeded' | 'failed' | 'unknown';
@@ -26,6 +28,7 @@ export class WorkerHarness {
   sandbox!: Sandbox;
   env!: NodeJS.ProcessEnv;
   private workers: RunningWorker[] = [];
+  private producer: Producer | undefined;
 
   constructor(prefix: string, private readonly partitions = 3) {
     this.topics = uniqueTopics(prefix);
@@ -36,10 +39,18 @@ export class WorkerHarness {
     this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey, ...sandboxOptions });
     const admin = this.kafka.admin();
     await admin.connect();
-    await createTopics(admin, [this.topics.requested, this.topics.retry], this.partitions);
+    // Short tiers keep retry tests quick; a test may set RETRY_TIERS of its own.
+    const tiers = parseTiers(env.RETRY_TIERS ?? TEST_RETRY_TIERS, this.topics.retry).map((tier) => tier.topic);
+    await createTopics(admin, [this.topics.requested, this.topics.retry, ...tiers], this.partitions);
     await createTopics(admin, [this.topics.succeeded, this.topics.failed, this.topics.unknown, this.topics.dlq], 1);
     await admin.disconnect();
+    // Registered before any worker starts, as `capture-worker init` does: instances starting together
+    // would otherwise race to register the outcome subjects, and the registry client fails the one
+    // that checks a subject's compatibility while another's first registration is half done.
     await this.codec.useSubject('CaptureRequested', this.topics.requested);
+    await this.codec.useSubject('CaptureSucceeded', this.topics.succeeded);
+    await this.codec.useSubject('CaptureFailed', this.topics.failed);
+    await this.codec.useSubject('CaptureUnknown', this.topics.unknown);
     this.env = {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       SCHEMA_REGISTRY_URL: registryUrl(),
@@ -60,23 +71,30 @@ export class WorkerHarness {
       RETRY_BASE_DELAY_MS: '200',
       RETRY_MAX_DELAY_MS: '1000',
       RETRY_MAX_ATTEMPTS: '6',
+      RETRY_TIERS: TEST_RETRY_TIERS,
       TRANSACTION_LINGER_MS: '5',
       SHUTDOWN_GRACE_MS: '5000',
       ...env,
     };
   }
 
+  /**
+   * TRANSACTIONAL_ID is left to the worker's default (derived from GROUP_ID): every instance of a
+   * group shares it, as every replica of one deployment does.
+   */
   async startWorker(env: NodeJS.ProcessEnv = {}): Promise<RunningWorker> {
-    const merged = { ...this.env, TRANSACTIONAL_ID: `tx-${randomUUID()}`, ...env };
-    const worker = await startWorkerApp(loadConfig(merged), merged);
+    const merged = { ...this.env, ...env };
+    const worker = await startWorkerApp(loadConfig(merged));
     this.workers.push(worker);
     return worker;
   }
 
   async produce(requests: Array<{ key: string | null; value: CaptureRequested | Buffer | null; headers?: Record<string, string>; partition?: number }>): Promise<void> {
-    const producer = this.kafka.producer();
-    await producer.connect();
-    await producer.send({
+    if (!this.producer) {
+      this.producer = this.kafka.producer();
+      await this.producer.connect();
+    }
+    await this.producer.send({
       topic: this.topics.requested,
       messages: requests.map((r) => ({
         key: r.key,
@@ -85,19 +103,35 @@ export class WorkerHarness {
         partition: r.partition,
       })),
     });
-    await producer.disconnect();
   }
 
-  /** Committed outcome events, read until `done` holds. */
-  async outcomes(done: (outcomes: Outcome[]) => boolean, timeoutMs = 60_000): Promise<Outcome[]> {
-    const names: Record<string, [Outcome['topic'], EventName]> = {
+  private get outcomeTopics(): Record<string, [Outcome['topic'], EventName]> {
+    return {
       [this.topics.succeeded]: ['succeeded', 'CaptureSucceeded'],
       [this.topics.failed]: ['failed', 'CaptureFailed'],
       [this.topics.unknown]: ['unknown', 'CaptureUnknown'],
     };
-    const toOutcomes = (records: CollectedRecord[]) =>
-      records.map((r) => ({ topic: names[r.topic][0], key: r.key!.toString(), event: peek(this.codec, names[r.topic][1], r.value!) }));
-    return toOutcomes(await collect(this.kafka, Object.keys(names), (records) => done(toOutcomes(records)), timeoutMs));
+  }
+
+  private toOutcome(record: CollectedRecord): Outcome {
+    const [topic, name] = this.outcomeTopics[record.topic]!;
+    return { topic, key: record.key!.toString(), event: peek(this.codec, name, record.value!) };
+  }
+
+  /** Committed outcome events, read until `done` holds. */
+  async outcomes(done: (outcomes: Outcome[]) => boolean, timeoutMs = 60_000): Promise<Outcome[]> {
+    const toOutcomes = (records: CollectedRecord[]) => records.map((r) => this.toOutcome(r));
+    return toOutcomes(await collect(this.kafka, Object.keys(this.outcomeTopics), (records) => done(toOutcomes(records)), timeoutMs));
+  }
+
+  /** Every committed outcome, each outcome topic read to the end offsets it has when called. */
+  async allOutcomes(timeoutMs = 30_000): Promise<Outcome[]> {
+    return (await readToEnd(this.kafka, Object.keys(this.outcomeTopics), timeoutMs)).map((r) => this.toOutcome(r));
+  }
+
+  /** Follows committed outcomes as they come, for waiting on progress; close() it. */
+  watchOutcomes(): Promise<OutcomeWatcher> {
+    return new OutcomeWatcher(this.kafka, Object.keys(this.outcomeTopics), (r) => this.toOutcome(r)).start();
   }
 
   dlq(count: number, timeoutMs = 60_000): Promise<CollectedRecord[]> {
@@ -106,7 +140,42 @@ export class WorkerHarness {
 
   async teardown(): Promise<void> {
     for (const worker of this.workers.splice(0)) await worker.stop().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
     await this.sandbox?.close();
+  }
+}
+
+/** Committed outcomes seen so far, decoded once each, and the keys that have a terminal one. */
+export class OutcomeWatcher {
+  readonly outcomes: Outcome[] = [];
+  readonly terminalKeys = new Set<string>();
+  private readonly watcher: RecordWatcher;
+
+  constructor(kafka: Kafka, topics: string[], decode: (record: CollectedRecord) => Outcome) {
+    this.watcher = new RecordWatcher(kafka, topics, (record) => {
+      const outcome = decode(record);
+      this.outcomes.push(outcome);
+      if (isTerminal(outcome)) this.terminalKeys.add(outcome.key);
+    });
+  }
+
+  async start(): Promise<this> {
+    await this.watcher.start();
+    return this;
+  }
+
+  until(condition: (w: this) => boolean, timeoutMs: number): Promise<void> {
+    return this.watcher.until(() => condition(this), timeoutMs, () => `(seen ${this.outcomes.length} outcomes, ${this.terminalKeys.size} keys terminal)`);
+  }
+
+  /** Until every key has a terminal outcome. */
+  allTerminal(keys: readonly string[], timeoutMs: number): Promise<void> {
+    return this.until((w) => keys.every((k) => w.terminalKeys.has(k)), timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.watcher.close();
   }
 }
 
@@ -119,6 +188,51 @@ export function request(paymentId: string, value = '1000', currency = 'HKD', met
   return { paymentId, captureAmount: { currency, value }, requestedAt: Date.now(), metadata };
 }
 
+export function isTerminal(o: Outcome): boolean {
+  return o.topic !== 'unknown' || (o.event as EventTypes['CaptureUnknown']).final;
+}
+
 export function terminal(outcomes: Outcome[]): Outcome[] {
-  return outcomes.filter((o) => o.topic !== 'unknown' || (o.event as EventTypes['CaptureUnknown']).final);
+  return outcomes.filter(isTerminal);
+}
+
+export interface ExactlyOnceReport {
+  /** Keys without a terminal outcome. */
+  missing: string[];
+  /** Keys with more than one terminal outcome, and which topics those came from. */
+  duplicates: Array<{ key: string; outcomes: string[] }>;
+  /** Terminal outcomes for keys that were never requested. */
+  unexpected: string[];
+}
+
+/** Given outcomes read to the end offsets, which requests broke "exactly one terminal outcome". */
+export function exactlyOnce(outcomes: Outcome[], keys: readonly string[]): ExactlyOnceReport {
+  const perKey = new Map<string, string[]>();
+  for (const o of terminal(outcomes)) {
+    const list = perKey.get(o.key) ?? [];
+    list.push(`${o.topic}#${o.event.attempt}`);
+    perKey.set(o.key, list);
+  }
+  const requested = new Set(keys);
+  return {
+    missing: keys.filter((k) => !perKey.has(k)),
+    duplicates: [...perKey].filter(([, list]) => list.length > 1).map(([key, list]) => ({ key, outcomes: list })),
+    unexpected: [...perKey.keys()].filter((k) => !requested.has(k)),
+  };
+}
+
+/**
+ * Keys with more than one non-final CaptureUnknown for the same attempt: one retry chain commits
+ * each attempt once, so a repeat means two chains ran for the key.
+ */
+export function repeatedAttempts(outcomes: Outcome[]): Array<{ key: string; attempt: number; count: number }> {
+  const counts = new Map<string, { key: string; attempt: number; count: number }>();
+  for (const o of outcomes) {
+    if (isTerminal(o)) continue;
+    const id = `${o.key}#${o.event.attempt}`;
+    const entry = counts.get(id) ?? { key: o.key, attempt: o.event.attempt, count: 0 };
+    entry.count++;
+    counts.set(id, entry);
+  }
+  return [...counts.values()].filter((e) => e.count > 1);
 }

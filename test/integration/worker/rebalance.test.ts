@@ -1,4 +1,4 @@
-import { request, terminal, WorkerHarness } from '../../support/worker-harness';
+import { exactlyOnce, request, terminal, WorkerHarness } from '../../support/worker-harness';
 
 describe('worker: rebalances lose nothing', () => {
   const h = new WorkerHarness('rebalance', 6);
@@ -9,16 +9,23 @@ describe('worker: rebalances lose nothing', () => {
   it('a second instance joining and then leaving mid-stream leaves every request with exactly one terminal outcome', async () => {
     const keys = Array.from({ length: 600 }, (_, i) => `rb-${i}`);
     await h.produce(keys.map((key, i) => ({ key, value: request(i % 8 === 0 ? `unknown-1-${key}` : `pay-${key}`) })));
-    await h.startWorker({ MAX_IN_FLIGHT: '50' });
-    await h.outcomes((all) => all.length >= 100);
-    const second = await h.startWorker({ MAX_IN_FLIGHT: '50' });
-    await h.outcomes((all) => all.length >= 300);
-    await second.stop();
+    const watcher = await h.watchOutcomes();
+    try {
+      const first = await h.startWorker({ MAX_IN_FLIGHT: '50' });
+      await watcher.until((w) => w.outcomes.length >= 100, 60_000);
+      const second = await h.startWorker({ MAX_IN_FLIGHT: '50' });
+      await watcher.until((w) => w.outcomes.length >= 300, 60_000);
+      await second.stop();
+      await watcher.allTerminal(keys, 120_000);
+      await first.stop();
+    } finally {
+      await watcher.close();
+    }
 
-    const outcomes = await h.outcomes((all) => new Set(terminal(all).map((o) => o.key)).size >= keys.length, 120_000);
-    const perKey = new Map<string, number>();
-    for (const o of terminal(outcomes)) perKey.set(o.key, (perKey.get(o.key) ?? 0) + 1);
-    expect(keys.filter((k) => perKey.get(k) !== 1)).toEqual([]);
+    // Both instances have stopped: the outcome topics are final.
+    const outcomes = await h.allOutcomes();
+    expect(exactlyOnce(outcomes, keys)).toEqual({ missing: [], duplicates: [], unexpected: [] });
+    expect(terminal(outcomes).filter((o) => o.topic !== 'succeeded')).toEqual([]);
     // Every capture the vendor made has its outcome, and none was made twice.
     expect(h.sandbox.stats().captures).toBe(keys.length);
   });
