@@ -112,8 +112,8 @@ RETRY_MAX_ATTEMPTS: {{ .maxAttempts | int64 | quote }}
 {{- if not (kindIs "invalid" .deadlineMs) }}
 RETRY_DEADLINE_MS: {{ .deadlineMs | int64 | quote }}
 {{- end }}
-{{- if not (kindIs "invalid" .maxPending) }}
-RETRY_MAX_PENDING: {{ .maxPending | int64 | quote }}
+{{- if .tiers }}
+RETRY_TIERS: {{ .tiers | quote }}
 {{- end }}
 {{- end }}
 {{- with $c.transaction }}
