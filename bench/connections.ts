@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { EventCodec } from '../src/events/event-codec';
 import { build } from './lib/build';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, RequestProducer, withAdmin } from './lib/kafka';
-import { Proc, stopAll, stopChildrenOnExit } from './lib/proc';
+import { Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { ensureStack, makeKeys, startSandboxProcess, workerEnv } from './lib/setup';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -80,11 +80,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: Error) => {
-    console.error(`bench failed: ${error.stack ?? error.message}`);
-    await stopAll();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -40,7 +40,7 @@ import { EventCodec } from '../src/events/event-codec';
 import { build, buildRef, ROOT, type Entrypoints } from './lib/build';
 import { renderSvg, writeChart, type Panel } from './lib/chart';
 import { benchKafka, createTopics, recordCount, freshTopics, OutcomeCollector, percentile, RequestProducer, topicList, type BenchTopics, withAdmin } from './lib/kafka';
-import { machineCpuMs, pidCpuMs, Proc, stopAll, stopChildrenOnExit } from './lib/proc';
+import { machineCpuMs, pidCpuMs, Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { stackStatus } from '../src/stack/native-stack';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type Stack } from './lib/setup';
 import { measureSigningCeiling, type SigningCeiling } from './lib/signing-ceiling';
@@ -661,11 +661,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: Error) => {
-    console.error(`bench failed: ${error.stack ?? error.message}`);
-    await stopAll();
-    process.exit(1);
-  },
-);
+runMain(main);

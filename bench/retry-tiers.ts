@@ -23,7 +23,7 @@ import type { CaptureRequested } from '../src/events/types.generated';
 import { RETRY_HEADERS, retryHeaders } from '../src/retry/retry-headers';
 import { build, ROOT } from './lib/build';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, percentile, topicList, withAdmin } from './lib/kafka';
-import { Proc, stopAll, stopChildrenOnExit } from './lib/proc';
+import { Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess, workerEnv } from './lib/setup';
 
 const TARGET_RSS_MB = 300;
@@ -164,11 +164,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (error: Error) => {
-    console.error(`bench failed: ${error.stack ?? error.message}`);
-    await stopAll();
-    process.exit(2);
-  },
-);
+runMain(main);

@@ -154,3 +154,15 @@ export function stopChildrenOnExit(): void {
     for (const p of running) if (p.alive) p.child.kill('SIGKILL');
   });
 }
+
+/** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first. */
+export function runMain(main: () => Promise<number | void>, name = 'bench'): void {
+  main().then(
+    (code) => process.exit(code ?? 0),
+    async (error: Error) => {
+      console.error(`${name} failed: ${error.stack ?? error.message}`);
+      await stopAll();
+      process.exit(2);
+    },
+  );
+}
