@@ -131,6 +131,8 @@ export interface WorkerInstanceRecord {
   killedByCampaign: boolean;
   /** It logged "worker cannot continue" and did not exit within hangAfterFatalMs: killed by the watchdog. */
   hungAfterFatal?: boolean;
+  /** Highest resident set size seen while it ran (VmHWM, sampled every second). */
+  peakRssMb?: number;
   log?: string;
 }
 
@@ -877,6 +879,7 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
       void (async () => {
         const t = sinceT0();
         const inst = supervisor!.current;
+        if (inst?.proc.alive) inst.peakRssMb = Math.max(inst.peakRssMb ?? 0, inst.proc.peakRssMb() || 0);
         const [vendor, metrics] = await Promise.all([
           sandboxUp && sandbox ? getJson<{ calls: number; captures: number }>(`${sandbox.url}/sandbox/stats`) : Promise.resolve(null),
           inst?.healthPort && inst.proc.alive ? workerMetrics(inst.healthPort) : Promise.resolve(null),
@@ -1329,7 +1332,7 @@ export function summaryLines(r: CampaignResult): string[] {
   lines.push('', '  faults:');
   for (const f of r.faults) lines.push(`    ${f.kind.padEnd(15)} planned t=${f.plannedAt.toFixed(1)}s, ran t=${f.startedAt?.toFixed(1) ?? '–'}…${f.endedAt?.toFixed(1) ?? '–'}s: ${f.detail}`);
   lines.push('  workers:');
-  for (const x of r.workers) lines.push(`    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}`);
+  for (const x of r.workers) lines.push(`    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s peak RSS ${x.peakRssMb?.toFixed(0) ?? '–'} MB exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}`);
   for (const d of r.duplicateReports) {
     lines.push(`  duplicate ${d.key}: ${d.cause}`);
     for (const rec of d.records) lines.push(`    ${rec.topic} p${rec.partition}@${rec.offset} attempt ${rec.attempt} ${rec.resultCode} written ${new Date(rec.timestamp).toISOString()} by worker#${rec.worker ?? '?'}`);
