@@ -18,13 +18,16 @@ export default async function globalSetup(): Promise<void> {
     exportEndpoints(stack.brokers, stack.registryUrl);
     return;
   }
-  console.log('\n[integration] no Docker engine: using the native stack (npm run stack:up)');
-  const stack = await stackUp((line) => console.log(`[stack] ${line}`));
+  // The secured broker and registry proxy (test/integration/security) start alongside; TEST_SECURE_STACK=0 leaves them out.
+  const secure = process.env.TEST_SECURE_STACK !== '0';
+  console.log(`\n[integration] no Docker engine: using the native stack (npm run stack:up${secure ? ' -- --secure' : ''})`);
+  const stack = await stackUp((line) => console.log(`[stack] ${line}`), undefined, { secure });
   if (stack.started && !process.env.KEEP_STACK) {
     const { stackDown } = await import('../../src/stack/native-stack');
     globalThis.__captureWorkerStop = () => stackDown();
   }
   exportEndpoints(stack.brokers, stack.registryUrl);
+  if (stack.secure) process.env.SECURE_STACK = JSON.stringify(stack.secure);
 }
 
 function exportEndpoints(brokers: string, registryUrl: string): void {

@@ -1,0 +1,173 @@
+/** Shared by the secured-stack tests: its environments, a worker wired to them, and a CLI runner. */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { generateKeyPair } from '../../../src/api/keys';
+import { createKafka } from '../../../src/app/kafka-client';
+import { RunningWorker, startWorkerApp } from '../../../src/app/worker-app';
+import { loadConfig, type TopicNames } from '../../../src/config/config';
+import { loadConnections } from '../../../src/config/connection';
+import { EventCodec } from '../../../src/events/event-codec';
+import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../src/stack/secure-stack';
+import { Sandbox, startSandbox } from '../../../src/sandbox/server';
+import { collect, CollectedRecord, uniqueTopics } from '../../support/kafka';
+
+/** The secured stack global setup started (or found); the tests need it. */
+export function secureStack(): SecureStack {
+  if (!process.env.SECURE_STACK) throw new Error('the secured stack is not up: run through jest with the native stack (TEST_STACK=native), without TEST_SECURE_STACK=0');
+  return JSON.parse(process.env.SECURE_STACK) as SecureStack;
+}
+
+/** Kafka and registry variables of one way in, nothing else of the test process's environment. */
+export function secureEnv(kafka: KafkaProfile, registry: RegistryProfile = 'admin'): Record<string, string> {
+  const stack = secureStack();
+  return { ...stack.kafka[kafka], ...stack.registry[registry] };
+}
+
+export function topicEnv(topics: TopicNames & { group: string }): Record<string, string> {
+  return {
+    GROUP_ID: topics.group,
+    TOPIC_REQUESTED: topics.requested,
+    TOPIC_SUCCEEDED: topics.succeeded,
+    TOPIC_FAILED: topics.failed,
+    TOPIC_UNKNOWN: topics.unknown,
+    TOPIC_RETRY: topics.retry,
+    TOPIC_DLQ: topics.dlq,
+  };
+}
+
+/**
+ * Topics of its own on the secured broker, a sandbox, and the environment a worker needs there:
+ * everything reaches Kafka and the registry only through `env`'s security settings.
+ */
+export class SecuredSetup {
+  readonly topics = uniqueTopics('secure');
+  readonly kafka: Kafka;
+  readonly codec: EventCodec;
+  sandbox!: Sandbox;
+  env!: Record<string, string>;
+
+  constructor(private readonly connectionEnv: Record<string, string>) {
+    const { kafka, registry } = loadConnections(connectionEnv, 'security-test');
+    this.kafka = createKafka(kafka);
+    this.codec = EventCodec.forRegistry(registry);
+  }
+
+  async setup(): Promise<this> {
+    const merchant = await generateKeyPair();
+    this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey });
+    this.env = {
+      ...this.connectionEnv,
+      ...topicEnv(this.topics),
+      ANTOM_BASE_URL: this.sandbox.url,
+      ANTOM_CLIENT_ID: 'TEST_CLIENT',
+      ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+      ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'silent',
+      TRANSACTION_LINGER_MS: '5',
+      SHUTDOWN_GRACE_MS: '5000',
+      TOPIC_PARTITIONS: '1',
+      TOPIC_REPLICATION_FACTOR: '1',
+      TOPIC_MIN_INSYNC_REPLICAS: '1',
+    };
+    // `capture-worker init` over the same secured connection: every topic the worker reads or writes, and the schemas.
+    const init = await runCli(['init'], this.env);
+    if (init.code !== 0) throw new Error(`init failed (${init.code}): ${init.stderr}${init.stdout}`);
+    return this;
+  }
+
+  startWorker(): Promise<RunningWorker> {
+    return startWorkerApp(loadConfig(this.env));
+  }
+
+  /** `count` requests, every third one scripted to fail; returns their keys. */
+  async produce(count: number): Promise<string[]> {
+    await this.codec.useSubject('CaptureRequested', this.topics.requested);
+    const run = randomUUID().slice(0, 8);
+    const keys = Array.from({ length: count }, (_, i) => `cr-${run}-${i}`);
+    const producer = this.kafka.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({
+      topic: this.topics.requested,
+      messages: keys.map((key, i) => ({
+        key,
+        value: this.codec.encode('CaptureRequested', { paymentId: `${i % 3 === 2 ? 'fail-RISK_REJECT-' : 'pay-'}${key}`, captureAmount: { currency: 'USD', value: '100' }, requestedAt: Date.now(), metadata: {} }),
+      })),
+    });
+    await producer.disconnect();
+    return keys;
+  }
+
+  /** Waits until every key has a committed outcome. */
+  async awaitOutcomes(keys: string[], timeoutMs = 60_000): Promise<void> {
+    await collect(this.kafka, this.outcomeTopics, (seen) => new Set(seen.map((r) => r.key?.toString())).size >= keys.length, timeoutMs);
+  }
+
+  /**
+   * Every committed outcome, read with a fresh read_committed consumer up to the end: the last
+   * record of each partition sits just below its transaction's commit marker (the high watermark
+   * minus 2). Call it with no transaction open (the worker stopped).
+   */
+  async allOutcomes(): Promise<Array<{ key: string; topic: string }>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = new Map<string, number>();
+    for (const topic of this.outcomeTopics) for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) ends.set(`${topic}|${p.partition}`, Number(p.high));
+    await admin.disconnect();
+    const reached = (records: CollectedRecord[]) => [...ends].every(([id, end]) => records.some((r) => `${r.topic}|${r.partition}` === id && Number(r.offset) + 2 >= end));
+    const records = await collect(this.kafka, this.outcomeTopics, reached, 30_000);
+    return records.map((r) => ({ key: r.key!.toString(), topic: r.topic }));
+  }
+
+  private get outcomeTopics(): string[] {
+    return [this.topics.succeeded, this.topics.failed, this.topics.unknown];
+  }
+
+  async teardown(): Promise<void> {
+    await this.sandbox?.close();
+  }
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * `capture-worker ARGS` in a child process with exactly `env` (plus PATH and HOME); killed after
+ * `timeoutMs`, or when `until(output)` holds (SIGTERM: the worker's own shutdown).
+ */
+export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number; until?: (output: string) => boolean } = {}): Promise<CliRun> {
+  const started = Date.now();
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let signalled = false;
+  const check = () => {
+    if (!signalled && options.until?.(stdout + stderr)) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  };
+  child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
+  child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
