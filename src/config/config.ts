@@ -46,7 +46,7 @@ const schema = z.object({
   // The adaptive limit on concurrent calls starts at INITIAL, never goes below MIN, never above MAX_IN_FLIGHT.
   API_CONCURRENCY_MIN: int(1, 2),
   API_CONCURRENCY_INITIAL: int(1, 10),
-  API_LATENCY_TOLERANCE: z.coerce.number().min(1.1).max(10).default(1.5),
+  API_LATENCY_TOLERANCE: z.coerce.number().min(1.1).max(10).default(2),
   RETRY_BASE_DELAY_MS: int(1, 1_000),
   RETRY_MAX_DELAY_MS: int(1, 300_000),
   RETRY_MAX_ATTEMPTS: int(1, 12),

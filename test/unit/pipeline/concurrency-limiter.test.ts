@@ -5,8 +5,9 @@ const OPTIONS: LimiterOptions = { min: 2, initial: 4, max: 64, latencyTolerance:
 
 function limiter(options: Partial<LimiterOptions> = {}) {
   const limits: number[] = [];
-  const l = new ConcurrencyLimiter({ ...OPTIONS, ...options }, (limit) => limits.push(limit));
-  return { l, limits };
+  const clock = { now: 1_000_000 };
+  const l = new ConcurrencyLimiter({ ...OPTIONS, ...options }, (limit) => limits.push(limit), () => clock.now);
+  return { l, limits, clock };
 }
 
 function take(l: ConcurrencyLimiter, n: number): Promise<Release[]> {
@@ -14,12 +15,19 @@ function take(l: ConcurrencyLimiter, n: number): Promise<Release[]> {
 }
 
 /** One judged window (max(limit, 10) answers), sent `limit` at a time so every batch fills the limit. */
-async function fullWindow(l: ConcurrencyLimiter, latencyMs: number): Promise<void> {
+async function fullWindow(l: ConcurrencyLimiter, latencyMs: number, clock = { now: 0 }): Promise<void> {
   for (let left = Math.max(10, l.limit); left > 0; ) {
     const batch = Math.min(left, l.limit);
-    for (const release of await take(l, batch)) release('ok', latencyMs);
+    await answered(l, clock, batch, latencyMs);
     left -= batch;
   }
+}
+
+/** `n` calls at once (n ≤ limit), answered after `latencyMs` on the clock. */
+async function answered(l: ConcurrencyLimiter, clock: { now: number }, n: number, latencyMs: number): Promise<void> {
+  const releases = await take(l, n);
+  clock.now += latencyMs;
+  for (const release of releases) release('ok', latencyMs);
 }
 
 /** Starts an acquire and tracks whether it was granted. */
@@ -85,29 +93,42 @@ describe('ConcurrencyLimiter', () => {
     expect(l.limit).toBe(8);
   });
 
-  it('a rate-limit answer takes 10% off and ends slow start: then +1 per full window', async () => {
-    const { l } = limiter({ initial: 40 });
-    const [release] = await take(l, 1);
-    release!('rate-limited', 20);
-    expect(l.limit).toBe(36);
-    await fullWindow(l, 20);
-    expect(l.limit).toBe(37);
-    await fullWindow(l, 20);
-    expect(l.limit).toBe(38);
+  it('a rate-limit answer sets the limit to the concurrency the vendor accepted in the last second, less 5%; the refusals that follow do not cut again', async () => {
+    const { l, clock } = limiter({ initial: 32 });
+    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // it carried 16 calls at a time
+    expect(l.limit).toBe(32); // never filled, so never grown
+    const refused = await take(l, 3);
+    refused[0]!('rate-limited', 10);
+    expect(l.limit).toBe(15); // 0.95 × 16
+    refused[1]!('rate-limited', 10);
+    refused[2]!('rate-limited', 10);
+    expect(l.limit).toBe(15);
   });
 
-  it('shrinks in proportion when latency grows past tolerance × baseline, never below half', async () => {
+  it('after a rate-limit answer the limit grows at most once a second', async () => {
+    const { l, clock } = limiter({ initial: 32 });
+    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100);
+    (await l.acquire())('rate-limited', 10);
+    for (let i = 0; i < 9; i++) await answered(l, clock, 15, 100); // full windows for 0.9 s
+    expect(l.limit).toBe(15);
+    await answered(l, clock, 15, 100); // a second after the refusal
+    expect(l.limit).toBe(16);
+    for (let i = 0; i < 5; i++) await answered(l, clock, 16, 100);
+    expect(l.limit).toBe(16);
+  });
+
+  it('shrinks in proportion when latency grows past tolerance × baseline, at most 20% a window', async () => {
     const { l } = limiter({ initial: 40 });
     await fullWindow(l, 20); // baseline 20 ms; 40 → 64 (max)
     expect(l.limit).toBe(64);
     await fullWindow(l, 30); // 1.5 × baseline: still within tolerance
     expect(l.limit).toBe(64);
-    await fullWindow(l, 40); // allowed 30 ms / 40 ms
-    expect(l.limit).toBe(48);
-    await fullWindow(l, 200); // far over: halved, not cut to 15%
-    expect(l.limit).toBe(24);
+    await fullWindow(l, 36); // allowed 30 ms of 36
+    expect(l.limit).toBe(53);
+    await fullWindow(l, 200); // far over, or this process paused: 20% off, not 85%
+    expect(l.limit).toBe(42);
     await fullWindow(l, 20);
-    expect(l.limit).toBe(25); // the cuts ended slow start
+    expect(l.limit).toBe(43); // the cuts ended slow start
   });
 
   it('stays within [min, max]', async () => {
@@ -121,7 +142,8 @@ describe('ConcurrencyLimiter', () => {
   it('at the minimum, a window still too slow becomes the baseline and the limit grows again', async () => {
     const { l } = limiter({ initial: 2 });
     await fullWindow(l, 10); // baseline 10 ms; 2 → 4
-    await fullWindow(l, 50); // cut to the minimum
+    await fullWindow(l, 50);
+    await fullWindow(l, 50); // 4 → 3.2 → 2.56: the minimum
     expect(l.limit).toBe(2);
     await fullWindow(l, 50); // as slow at the minimum: 50 ms is the API's latency now
     expect(l.limit).toBe(2);
@@ -130,11 +152,11 @@ describe('ConcurrencyLimiter', () => {
   });
 
   it('restart() returns to slow start at the initial window and lets waiting calls go only that many at a time', async () => {
-    const { l } = limiter({ initial: 4 });
-    await fullWindow(l, 20);
-    await fullWindow(l, 20);
-    expect(l.limit).toBe(16);
-    const before = await take(l, 16);
+    const { l, clock } = limiter({ initial: 4 });
+    await fullWindow(l, 20, clock);
+    await fullWindow(l, 20, clock);
+    for (let i = 0; i < 30; i++) await answered(l, clock, 16, 20); // it carried 16 at a time: its recovery cap is above 4
+    const before = await take(l, l.limit);
     const waiting = Array.from({ length: 10 }, () => acquiring(l));
     l.restart();
     expect(l.limit).toBe(4);
@@ -147,6 +169,32 @@ describe('ConcurrencyLimiter', () => {
     for (const w of waiting.filter((x) => x.release)) w.release!('ok', 20);
     await flush();
     expect(waiting.filter((w) => w.release).length).toBe(8);
+  });
+
+  it('after an outage the limit stays within 1.8 × the concurrency carried before it, until the backlog is gone', async () => {
+    const { l, clock } = limiter({ initial: 10 });
+    for (let i = 0; i < 60; i++) await answered(l, clock, 5, 100); // steady: 5 calls at a time
+    expect(l.limit).toBe(10);
+    const outage = await take(l, 10);
+    for (const release of outage) release('fault', 1);
+    l.restart();
+    expect(l.limit).toBe(8); // 1.8 × 5 = 9, just under: the average of the windows still converging
+    for (let i = 0; i < 20; i++) await fullWindow(l, 100, clock); // the backlog: always full
+    expect(l.limit).toBe(8);
+    // A second outage during the recovery keeps its cap rather than taking twice the recovery's rate.
+    l.restart();
+    for (let i = 0; i < 5; i++) await fullWindow(l, 100, clock);
+    expect(l.limit).toBe(8);
+    for (let i = 0; i < 4; i++) await answered(l, clock, 3, 100); // a window the calls no longer fill: drained
+    await fullWindow(l, 100, clock);
+    expect(l.limit).toBe(17); // slow start again from the cap: 2 × 8.9
+  });
+
+  it('a restart of an instance that never judged a window has no recovery cap', async () => {
+    const { l } = limiter({ initial: 4 });
+    l.restart();
+    for (let i = 0; i < 5; i++) await fullWindow(l, 20);
+    expect(l.limit).toBe(64);
   });
 });
 
