@@ -247,8 +247,9 @@ function readSasl(s: EnvSettings, mechanism: SaslMechanism): SaslSettings | unde
   }
   const username = s.value('KAFKA_SASL_USERNAME');
   const password = s.value('KAFKA_SASL_PASSWORD');
-  if (!username) s.problem(`KAFKA_SASL_USERNAME: required for SASL ${mechanism.toUpperCase()}`);
-  if (!password && password !== '') s.problem(`KAFKA_SASL_PASSWORD: required for SASL ${mechanism.toUpperCase()} (or KAFKA_SASL_PASSWORD_FILE)`);
+  // Set but unreadable is reported by value(); only a missing setting is reported here.
+  if (!s.has('KAFKA_SASL_USERNAME')) s.problem(`KAFKA_SASL_USERNAME: required for SASL ${mechanism.toUpperCase()}`);
+  if (!s.has('KAFKA_SASL_PASSWORD')) s.problem(`KAFKA_SASL_PASSWORD: required for SASL ${mechanism.toUpperCase()} (or KAFKA_SASL_PASSWORD_FILE)`);
   return { mechanism, username: username ?? '', password: password ?? '' };
 }
 
@@ -306,8 +307,8 @@ export function readRegistryConnection(s: EnvSettings): RegistryConnection {
   } else if (styles[0] === 'SCHEMA_REGISTRY_USERNAME/PASSWORD') {
     const username = s.value('SCHEMA_REGISTRY_USERNAME');
     const password = s.value('SCHEMA_REGISTRY_PASSWORD');
-    if (!username && username !== '') s.problem('SCHEMA_REGISTRY_USERNAME: required with SCHEMA_REGISTRY_PASSWORD');
-    if (!password && password !== '') s.problem('SCHEMA_REGISTRY_PASSWORD: required with SCHEMA_REGISTRY_USERNAME (or SCHEMA_REGISTRY_PASSWORD_FILE)');
+    if (!s.has('SCHEMA_REGISTRY_USERNAME')) s.problem('SCHEMA_REGISTRY_USERNAME: required with SCHEMA_REGISTRY_PASSWORD');
+    if (!s.has('SCHEMA_REGISTRY_PASSWORD')) s.problem('SCHEMA_REGISTRY_PASSWORD: required with SCHEMA_REGISTRY_USERNAME (or SCHEMA_REGISTRY_PASSWORD_FILE)');
     auth = { kind: 'basic', username: username ?? '', password: password ?? '' };
   } else if (styles[0]) {
     auth = { kind: 'bearer', token: s.value('SCHEMA_REGISTRY_BEARER_TOKEN') ?? '' };
