@@ -142,9 +142,9 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
  * `capture-worker ARGS` in a child process with exactly `env` (plus PATH and HOME); killed after
- * `timeoutMs`, or when `until(output)` holds (SIGTERM: the worker's own shutdown).
+ * `timeoutMs`; sent SIGTERM (the worker's own shutdown) once `stopWhen` resolves.
  */
-export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number; until?: (output: string) => boolean } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, options: { input?: string; timeoutMs?: number; stopWhen?: Promise<unknown> } = {}): Promise<CliRun> {
   const started = Date.now();
   const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
     cwd: ROOT,
@@ -153,15 +153,9 @@ export function runCli(args: string[], env: Record<string, string>, options: { i
   });
   let stdout = '';
   let stderr = '';
-  let signalled = false;
-  const check = () => {
-    if (!signalled && options.until?.(stdout + stderr)) {
-      signalled = true;
-      child.kill('SIGTERM');
-    }
-  };
-  child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
-  child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+  void options.stopWhen?.then(() => child.kill('SIGTERM'));
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdin.end(options.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   return new Promise((resolve) => {
