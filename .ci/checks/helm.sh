@@ -111,6 +111,8 @@ reject "unknown log level" "logLevel" --set config.logLevel=verbose
 reject "broker without a port" "brokers/0" --set "config.kafka.brokers={kafka}"
 reject "retry max delay below base delay" "maxDelayMs must be at least" --set config.retry.baseDelayMs=5000 --set config.retry.maxDelayMs=1000
 reject "API timeout below the worker's minimum" "apiTimeoutMs" --set config.apiTimeoutMs=50
+reject "initial API concurrency below its minimum" "apiConcurrency.initial must be at least" --set config.apiConcurrency.min=20 --set config.apiConcurrency.initial=5
+reject "API latency tolerance of 1 (every window would cut)" "latencyTolerance" --set config.apiConcurrency.latencyTolerance=1
 
 # The validators themselves must catch broken manifests: break a copy of the all-enabled render.
 log "negative checks: manifests the validators must reject"

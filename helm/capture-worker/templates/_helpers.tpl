@@ -99,6 +99,17 @@ TRANSACTIONAL_ID: {{ $c.transactionalIdPrefix | quote }}
 MAX_IN_FLIGHT: {{ $c.maxInFlight | int64 | quote }}
 API_TIMEOUT_MS: {{ $c.apiTimeoutMs | int64 | quote }}
 API_CONNECTIONS: {{ $c.apiConnections | int64 | quote }}
+{{- with $c.apiConcurrency }}
+{{- if not (kindIs "invalid" .min) }}
+API_CONCURRENCY_MIN: {{ .min | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .initial) }}
+API_CONCURRENCY_INITIAL: {{ .initial | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .latencyTolerance) }}
+API_LATENCY_TOLERANCE: {{ .latencyTolerance | toString | quote }}
+{{- end }}
+{{- end }}
 {{- with $c.retry }}
 {{- if not (kindIs "invalid" .baseDelayMs) }}
 RETRY_BASE_DELAY_MS: {{ .baseDelayMs | int64 | quote }}
@@ -145,6 +156,11 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
 {{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) (kindIs "invalid" .Values.podDisruptionBudget.minAvailable) }}
 {{- fail "capture-worker: podDisruptionBudget needs maxUnavailable or minAvailable" }}
+{{- end }}
+{{- with .Values.config.apiConcurrency }}
+{{- if and (not (kindIs "invalid" .min)) (not (kindIs "invalid" .initial)) (lt (int64 .initial) (int64 .min)) }}
+{{- fail "capture-worker: config.apiConcurrency.initial must be at least config.apiConcurrency.min" }}
+{{- end }}
 {{- end }}
 {{- with .Values.config.retry }}
 {{- if and (not (kindIs "invalid" .baseDelayMs)) (not (kindIs "invalid" .maxDelayMs)) (lt (int64 .maxDelayMs) (int64 .baseDelayMs)) }}
