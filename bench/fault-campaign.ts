@@ -89,14 +89,17 @@ async function main(): Promise<number> {
   const { runs, ...options } = parseOptions(process.argv.slice(2));
   stopChildrenOnExit();
   const logDir = join(RESULTS, 'fault-campaign-logs');
+  if (runs > 1) rmSync(logDir, { recursive: true, force: true });
   const perRun: string[] = [];
   let failed = 0;
   for (let run = 1; run <= runs; run++) {
     if (runs > 1) log(`\n===== run ${run}/${runs} =====`);
-    rmSync(logDir, { recursive: true, force: true });
+    // Each run's logs of its own, so a failure or an exit in any run can be explained afterwards.
+    const runLogDir = runs > 1 ? join(logDir, `run-${run}`) : logDir;
+    rmSync(runLogDir, { recursive: true, force: true });
     // Each run its own seed (the first one the given one), so the faults land elsewhere every time.
     const seed = run === 1 && options.seed !== undefined ? options.seed : Math.floor(Math.random() * 2 ** 31);
-    const r = await runCampaign({ ...options, seed, logDir }, log);
+    const r = await runCampaign({ ...options, seed, logDir: runLogDir }, log);
 
     log('\nAPI calls around the sandbox outage, per second (worker calls: its capture_api_latency_seconds_count, one per call incl. refused');
     log('connections, counted when the call ends; sandbox calls: /sandbox/stats while it is up; refused: kernel Tcp AttemptFails):');
@@ -108,7 +111,7 @@ async function main(): Promise<number> {
     const body = JSON.stringify(r, null, 2);
     writeFileSync(join(RESULTS, 'fault-campaign-latest.json'), body);
     writeFileSync(join(RESULTS, 'history', `fault-campaign-${r.stamp.replace(/:/g, '')}.json`), body);
-    log(`\nwrote bench/results/fault-campaign-latest.json (timeline: ${r.timeline.length} samples); logs in ${logDir}`);
+    log(`\nwrote bench/results/fault-campaign-latest.json (timeline: ${r.timeline.length} samples); logs in ${runLogDir}`);
     const ok = r.finished && r.lost === 0 && r.duplicates === 0 && r.broker.healthyAtEnd;
     if (!ok) failed++;
     const stalls = r.stalls.map((x) => `${x.seconds}s/${x.transactionsInFlight ?? '?'}tx→${x.recoverySec?.toFixed(1) ?? '–'}s`).join(' ');

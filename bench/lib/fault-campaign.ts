@@ -133,6 +133,8 @@ export interface WorkerInstanceRecord {
   hungAfterFatal?: boolean;
   /** Highest resident set size seen while it ran (VmHWM, sampled every second). */
   peakRssMb?: number;
+  /** Why it exited on its own: its fatal log line or start-up error, shortened. */
+  exitReason?: string;
   log?: string;
 }
 
@@ -1189,6 +1191,12 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
       .filter((f) => f.startedAt !== undefined && Math.abs(a.t0 + f.startedAt * 1000 - ms) < 20_000)
       .map((f) => `${f.kind} at t=${f.startedAt!.toFixed(1)}s (${(((a.t0 + f.startedAt! * 1000 - ms) / 1000) * -1).toFixed(1)}s before this record)`);
   const logs = workers.map((w) => ({ n: w.n, lines: w.proc.tail(Number.MAX_SAFE_INTEGER).split('\n') }));
+  for (const w of workers) {
+    if (w.killedByCampaign || w.exit === '0' || w.exit === undefined) continue;
+    const lines = logs.find((l) => l.n === w.n)!.lines;
+    const fatal = [...lines].reverse().find((l) => l.includes('"level":60') || l.startsWith('capture-worker:') || l.includes('invalid configuration'));
+    w.exitReason = fatal?.replace(/"(time|pid|hostname|service)":[^,]*,/g, '').slice(0, 400);
+  }
 
   let terminalOutcomes = 0;
   let terminalKeys = 0;
@@ -1332,7 +1340,7 @@ export function summaryLines(r: CampaignResult): string[] {
   lines.push('', '  faults:');
   for (const f of r.faults) lines.push(`    ${f.kind.padEnd(15)} planned t=${f.plannedAt.toFixed(1)}s, ran t=${f.startedAt?.toFixed(1) ?? '–'}…${f.endedAt?.toFixed(1) ?? '–'}s: ${f.detail}`);
   lines.push('  workers:');
-  for (const x of r.workers) lines.push(`    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s peak RSS ${x.peakRssMb?.toFixed(0) ?? '–'} MB exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}`);
+  for (const x of r.workers) lines.push(`    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s peak RSS ${x.peakRssMb?.toFixed(0) ?? '–'} MB exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}${x.exitReason ? `\n        exited because: ${x.exitReason}` : ''}`);
   for (const d of r.duplicateReports) {
     lines.push(`  duplicate ${d.key}: ${d.cause}`);
     for (const rec of d.records) lines.push(`    ${rec.topic} p${rec.partition}@${rec.offset} attempt ${rec.attempt} ${rec.resultCode} written ${new Date(rec.timestamp).toISOString()} by worker#${rec.worker ?? '?'}`);

@@ -12,12 +12,16 @@ const USAGE = `usage: capture-worker [command]
   tail       outcome events → JSON lines on stdout (--key ID to filter, --follow to keep reading)
 Configuration is read from the environment; see README.md.`;
 
+const FATAL_STOP_MS = 5_000;
+
 async function run(): Promise<void> {
   const config = loadConfig();
   let started: Awaited<ReturnType<typeof startWorkerApp>> | undefined;
   // A fatal error (already logged) ends the process, also while the first group join is running.
   const onFatal = () => {
     const exit = () => process.exit(1);
+    // Stopping needs the broker; when it is what failed, exit anyway: nothing uncommitted is lost.
+    setTimeout(exit, FATAL_STOP_MS).unref();
     if (started) void started.stop().finally(() => started!.logger.flush(exit));
     else setTimeout(exit, 100);
   };
