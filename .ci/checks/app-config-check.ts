@@ -12,7 +12,8 @@ const envs = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Record<string
 let failed = 0;
 for (const [label, env] of Object.entries(envs)) {
   try {
-    const config = loadConfig(env);
+    // Shape only: the secret mounts (*_FILE paths) exist in the pods, not here.
+    const config = loadConfig(env, { readFiles: false });
     console.log(`  the worker accepts ${label}: brokers ${config.kafka.brokers.join(',')}, group ${config.kafka.groupId}, http :${config.httpPort}`);
   } catch (error) {
     failed++;
