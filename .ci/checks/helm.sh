@@ -111,6 +111,10 @@ reject "unknown log level" "logLevel" --set config.logLevel=verbose
 reject "broker without a port" "brokers/0" --set "config.kafka.brokers={kafka}"
 reject "retry max delay below base delay" "maxDelayMs must be at least" --set config.retry.baseDelayMs=5000 --set config.retry.maxDelayMs=1000
 reject "API timeout below the worker's minimum" "apiTimeoutMs" --set config.apiTimeoutMs=50
+reject "SASL protocol without a mechanism" "needs config.kafka.sasl.mechanism" --set config.kafka.securityProtocol=SASL_SSL
+reject "unknown SASL mechanism" "mechanism" --set config.kafka.securityProtocol=SASL_SSL --set config.kafka.sasl.mechanism=gssapi
+reject "client certificate without its key" "certKey and config.kafka.tls.keyKey" --set config.kafka.securityProtocol=SSL --set config.kafka.tls.existingSecret=s --set config.kafka.tls.certKey=tls.crt
+reject "registry credentials without their Secret" "schemaRegistryAuth.existingSecret" --set config.schemaRegistryAuth.userInfoKey=user-info
 reject "initial API concurrency below its minimum" "apiConcurrency.initial must be at least" --set config.apiConcurrency.min=20 --set config.apiConcurrency.initial=5
 reject "API latency tolerance of 1 (every window would cut)" "latencyTolerance" --set config.apiConcurrency.latencyTolerance=1
 

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 
 const strict = (properties, required = []) => ({ type: 'object', additionalProperties: false, properties, required });
 const str = { type: 'string' };
@@ -78,6 +79,17 @@ const schemas = {
       }, ['scaleTargetRef', 'triggers']),
     }, ['apiVersion', 'kind', 'metadata', 'spec']),
   },
+};
+
+schemas['keda.sh/v1alpha1/TriggerAuthentication'] = {
+  model: TriggerAuthentication,
+  schema: strict({
+    apiVersion: { const: 'keda.sh/v1alpha1' }, kind: { const: 'TriggerAuthentication' }, metadata,
+    spec: strict({
+      // The Kafka scaler's authentication parameters.
+      secretTargetRef: { type: 'array', minItems: 1, items: strict({ parameter: { enum: ['sasl', 'username', 'password', 'tls', 'ca', 'cert', 'key', 'keyPassword'] }, name: str, key: str }, ['parameter', 'name', 'key']) },
+    }, ['secretTargetRef']),
+  }, ['apiVersion', 'kind', 'metadata', 'spec']),
 };
 
 const ajv = new Ajv({ allErrors: true, strict: true });

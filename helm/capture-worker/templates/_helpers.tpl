@@ -78,6 +78,7 @@ never render as 3.6e+06.
 KAFKA_BROKERS: {{ join "," $c.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ $c.kafka.clientId | quote }}
 SCHEMA_REGISTRY_URL: {{ $c.schemaRegistryUrl | quote }}
+{{- include "capture-worker.connectionSettings" . }}
 ANTOM_BASE_URL: {{ $c.antom.baseUrl | quote }}
 ANTOM_CLIENT_ID: {{ $c.antom.clientId | quote }}
 ANTOM_KEY_VERSION: {{ $c.antom.keyVersion | toString | quote }}
@@ -143,6 +144,61 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
 {{- end }}
 {{- end }}
 
+{{/* TLS, SASL and registry settings: files under /etc/capture-worker/<secret role>/ (see capture-worker.volumes). */}}
+{{- define "capture-worker.connectionSettings" -}}
+{{- $k := .Values.config.kafka -}}
+{{- $r := .Values.config.schemaRegistryAuth }}
+KAFKA_SECURITY_PROTOCOL: {{ $k.securityProtocol | quote }}
+{{- if $k.tls.existingSecret }}
+KAFKA_TLS_CA_FILE: {{ printf "/etc/capture-worker/kafka-tls/%s" $k.tls.caKey | quote }}
+{{- if $k.tls.certKey }}
+KAFKA_TLS_CERT_FILE: {{ printf "/etc/capture-worker/kafka-tls/%s" $k.tls.certKey | quote }}
+KAFKA_TLS_KEY_FILE: {{ printf "/etc/capture-worker/kafka-tls/%s" $k.tls.keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- with $k.tls.serverName }}
+KAFKA_TLS_SERVERNAME: {{ . | quote }}
+{{- end }}
+KAFKA_TLS_VERIFY_HOSTNAME: {{ $k.tls.verifyHostname | toString | quote }}
+{{- if $k.sasl.mechanism }}
+KAFKA_SASL_MECHANISM: {{ $k.sasl.mechanism | quote }}
+{{- if eq $k.sasl.mechanism "oauthbearer" }}
+KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: {{ printf "/etc/capture-worker/kafka-sasl/%s" $k.sasl.tokenKey | quote }}
+{{- else }}
+KAFKA_SASL_USERNAME_FILE: {{ printf "/etc/capture-worker/kafka-sasl/%s" $k.sasl.usernameKey | quote }}
+KAFKA_SASL_PASSWORD_FILE: {{ printf "/etc/capture-worker/kafka-sasl/%s" $k.sasl.passwordKey | quote }}
+{{- end }}
+{{- end }}
+{{- if $r.userInfoKey }}
+SCHEMA_REGISTRY_USER_INFO_FILE: {{ printf "/etc/capture-worker/registry/%s" $r.userInfoKey | quote }}
+{{- else if $r.bearerTokenKey }}
+SCHEMA_REGISTRY_BEARER_TOKEN_FILE: {{ printf "/etc/capture-worker/registry/%s" $r.bearerTokenKey | quote }}
+{{- end }}
+{{- if $r.caSecret }}
+SCHEMA_REGISTRY_CA_FILE: {{ printf "/etc/capture-worker/registry-ca/%s" $r.caKey | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Secret-backed volumes for Kafka and registry credentials: name, Secret. */}}
+{{- define "capture-worker.connectionSecrets" -}}
+{{- $k := .Values.config.kafka -}}
+{{- $r := .Values.config.schemaRegistryAuth -}}
+{{- $list := list -}}
+{{- if $k.tls.existingSecret }}{{ $list = append $list (list "kafka-tls" $k.tls.existingSecret) }}{{ end -}}
+{{- if and $k.sasl.mechanism $k.sasl.existingSecret }}{{ $list = append $list (list "kafka-sasl" $k.sasl.existingSecret) }}{{ end -}}
+{{- if $r.existingSecret }}{{ $list = append $list (list "registry" $r.existingSecret) }}{{ end -}}
+{{- if $r.caSecret }}{{ $list = append $list (list "registry-ca" $r.caSecret) }}{{ end -}}
+{{- toJson $list -}}
+{{- end }}
+
+{{/* The chart's TriggerAuthentication name, when it renders one (no keda.authenticationRef; OAUTHBEARER needs your own). */}}
+{{- define "capture-worker.kedaAuthentication" -}}
+{{- $k := .Values.config.kafka -}}
+{{- if and .Values.keda.enabled (not .Values.keda.authenticationRef) (or $k.tls.existingSecret (and $k.sasl.mechanism (ne $k.sasl.mechanism "oauthbearer"))) -}}
+{{ include "capture-worker.fullname" . }}
+{{- end -}}
+{{- end }}
+
 {{/* Render-time checks that a JSON schema cannot express. */}}
 {{- define "capture-worker.validate" -}}
 {{- if and .Values.autoscaling.enabled .Values.keda.enabled }}
@@ -166,6 +222,25 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
 {{- if and (not (kindIs "invalid" .baseDelayMs)) (not (kindIs "invalid" .maxDelayMs)) (lt (int64 .maxDelayMs) (int64 .baseDelayMs)) }}
 {{- fail "capture-worker: config.retry.maxDelayMs must be at least config.retry.baseDelayMs" }}
 {{- end }}
+{{- end }}
+{{- $k := .Values.config.kafka }}
+{{- if and (hasPrefix "SASL_" $k.securityProtocol) (not $k.sasl.mechanism) }}
+{{- fail (printf "capture-worker: config.kafka.securityProtocol %s needs config.kafka.sasl.mechanism" $k.securityProtocol) }}
+{{- end }}
+{{- if and $k.sasl.mechanism (not (hasPrefix "SASL_" $k.securityProtocol)) }}
+{{- fail "capture-worker: config.kafka.sasl.mechanism needs config.kafka.securityProtocol SASL_SSL (or SASL_PLAINTEXT)" }}
+{{- end }}
+{{- if and $k.sasl.mechanism (not $k.sasl.existingSecret) }}
+{{- fail "capture-worker: config.kafka.sasl.existingSecret must name the Secret with the SASL credentials" }}
+{{- end }}
+{{- if ne (not $k.tls.certKey) (not $k.tls.keyKey) }}
+{{- fail "capture-worker: set both config.kafka.tls.certKey and config.kafka.tls.keyKey (mutual TLS), or neither" }}
+{{- end }}
+{{- if and (or $k.tls.existingSecret $k.tls.certKey) (not (has $k.securityProtocol (list "SSL" "SASL_SSL"))) }}
+{{- fail "capture-worker: config.kafka.tls needs config.kafka.securityProtocol SSL or SASL_SSL" }}
+{{- end }}
+{{- if and (or .Values.config.schemaRegistryAuth.userInfoKey .Values.config.schemaRegistryAuth.bearerTokenKey) (not .Values.config.schemaRegistryAuth.existingSecret) }}
+{{- fail "capture-worker: config.schemaRegistryAuth.existingSecret must name the Secret with the registry credentials" }}
 {{- end }}
 {{- if gt (int64 .Values.config.topics.minInsyncReplicas) (int64 .Values.config.topics.replicationFactor) }}
 {{- fail "capture-worker: config.topics.minInsyncReplicas cannot exceed config.topics.replicationFactor" }}
@@ -191,6 +266,12 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
         path: {{ .root.Values.keys.merchantPrivateKeyName }}
       - key: {{ .root.Values.keys.antomPublicKeyName }}
         path: {{ .root.Values.keys.antomPublicKeyName }}
+{{- range (include "capture-worker.connectionSecrets" .root | fromJsonArray) }}
+- name: {{ index . 0 }}
+  secret:
+    secretName: {{ index . 1 }}
+    defaultMode: 0440
+{{- end }}
 {{- end }}
 
 {{- define "capture-worker.volumeMounts" -}}
@@ -199,4 +280,9 @@ HTTP_PORT: {{ $c.httpPort | int64 | quote }}
 - name: keys
   mountPath: {{ .Values.keys.mountPath }}
   readOnly: true
+{{- range (include "capture-worker.connectionSecrets" . | fromJsonArray) }}
+- name: {{ index . 0 }}
+  mountPath: /etc/capture-worker/{{ index . 0 }}
+  readOnly: true
+{{- end }}
 {{- end }}
