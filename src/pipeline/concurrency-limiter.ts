@@ -25,7 +25,7 @@ const FAULT_BACKOFF = 0.5;
 const LATENCY_BACKOFF_FLOOR = 0.8;
 // After a rate-limit answer the limit is what the accepted calls of the last second used, less this margin.
 const RATE_LIMIT_MARGIN = 0.95;
-// The vendor counts calls per second: a probe for more, sooner than that, cannot be judged yet.
+// The vendor counts calls per second: a probe beyond what it accepted, sooner than that, cannot be judged yet.
 const RATE_LIMIT_PROBE_MS = 1000;
 // Fewer samples than this make a latency mean too noisy to act on.
 const MIN_WINDOW = 10;
@@ -52,8 +52,8 @@ export function signalOf(result: CaptureResult | undefined): CallSignal {
  * - A rate-limit answer sets the limit to the concurrency the vendor accepted over the last
  *   second (Little's law: the latencies of the calls it answered in that second, summed, per
  *   second), less 5%. It is an estimate, not a factor, so the refusals the vendor still sends
- *   for an overshoot it counted do not cut again and again. From then on the limit grows at most
- *   once a second.
+ *   for an overshoot it counted do not cut again and again. Beyond that concurrency the limit
+ *   then grows at most once a second (below it, as usual: CUBIC's fast return to its last maximum).
  * - Otherwise the limit is judged once per window of max(limit, 10) answered calls, about one
  *   round trip: if their mean latency exceeds tolerance × baseline, the limit is scaled by
  *   (tolerance × baseline) / mean, at most 20% off. The baseline is the lowest window mean seen;
@@ -77,8 +77,8 @@ export class ConcurrencyLimiter {
   private epoch = 0;
   private window = { answered: 0, latencyMs: 0, peak: 0 };
   private baselineMs = Infinity;
-  /** Set once rate-limited (until restart): when the limit may grow next. */
-  private nextProbeAt: number | undefined;
+  /** Set once rate-limited (until restart): the concurrency the vendor accepted then, and when the limit may grow beyond it next. */
+  private rateLimit: { accepted: number; nextProbeAt: number } | undefined;
   /** The concurrency the API carried in steady operation (smoothed over judged windows), and the cap while recovering from an outage. */
   private carried: number | undefined;
   private recoveryCap: number | undefined;
@@ -118,7 +118,7 @@ export class ConcurrencyLimiter {
     if (this.recoveryCap === undefined && this.carried !== undefined) this.recoveryCap = RECOVERY_FACTOR * this.carried;
     this.value = this.clamp(this.o.initial);
     this.ssthresh = Infinity;
-    this.nextProbeAt = undefined;
+    this.rateLimit = undefined;
     this.decided();
     this.drain();
   }
@@ -145,9 +145,9 @@ export class ConcurrencyLimiter {
 
   private rateLimited(): void {
     const now = this.now();
-    this.nextProbeAt = now + RATE_LIMIT_PROBE_MS;
-    const carried = (this.accepted.sum(now) / 1000) * RATE_LIMIT_MARGIN;
-    if (carried < this.value) this.cut(carried / this.value);
+    const accepted = this.accepted.sum(now) / 1000;
+    this.rateLimit = { accepted, nextProbeAt: now + RATE_LIMIT_PROBE_MS };
+    if (accepted * RATE_LIMIT_MARGIN < this.value) this.cut((accepted * RATE_LIMIT_MARGIN) / this.value);
   }
 
   private observe(signal: 'ok' | 'fault', latencyMs: number): void {
@@ -174,10 +174,10 @@ export class ConcurrencyLimiter {
   }
 
   private mayProbe(): boolean {
-    if (this.nextProbeAt === undefined) return true;
+    if (this.rateLimit === undefined || this.value + 1 <= this.rateLimit.accepted) return true;
     const now = this.now();
-    if (now < this.nextProbeAt) return false;
-    this.nextProbeAt = now + RATE_LIMIT_PROBE_MS;
+    if (now < this.rateLimit.nextProbeAt) return false;
+    this.rateLimit.nextProbeAt = now + RATE_LIMIT_PROBE_MS;
     return true;
   }
 
