@@ -117,6 +117,18 @@ describe('ConcurrencyLimiter', () => {
     expect(l.limit).toBe(16);
   });
 
+  it('after a rate-limit answer a cut below what the vendor accepted grows back at the usual pace', async () => {
+    const { l, clock } = limiter({ initial: 32 });
+    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // the vendor accepted 16 at a time
+    (await l.acquire())('rate-limited', 10);
+    await fullWindow(l, 250, clock); // a slow round trip: 20% off
+    expect(l.limit).toBe(12);
+    for (let i = 0; i < 3; i++) await fullWindow(l, 100, clock);
+    expect(l.limit).toBe(15); // +1 a round trip up to what the vendor accepted
+    await fullWindow(l, 100, clock);
+    expect(l.limit).toBe(15); // beyond it, once a second
+  });
+
   it('shrinks in proportion when latency grows past tolerance × baseline, at most 20% a window', async () => {
     const { l } = limiter({ initial: 40 });
     await fullWindow(l, 20); // baseline 20 ms; 40 → 64 (max)
