@@ -71,7 +71,10 @@ export class CaptureWorker {
     this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
-      seek: (topic, partition, offset) => this.intake.seek(topic, partition, offset),
+      seek: (topic, partition, offset) => {
+        this.intake.seek(topic, partition, offset);
+        this.intake.resumePartition(topic, partition);
+      },
       logger,
       fencedReopenMs: SESSION_TIMEOUT_MS,
       onOwners: (count) => this.metrics.partitionsOwned.set(count),
@@ -157,7 +160,9 @@ export class CaptureWorker {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const owner = await this.ownerOf(batch.topic, batch.partition, heartbeat);
-    if (!owner) return;
+    // No open owner (reopening after a fence or failure, or no longer ours): stop fetching it
+    // rather than refetch in a loop; opening an owner resumes it.
+    if (!owner) return this.intake.pausePartition(batch.topic, batch.partition);
     // undefined: the request topic; null: the single retry topic of earlier releases; else a tier.
     const source = this.retrySources.get(batch.topic);
     const halted = () => !isRunning() || isStale() || this.lifecycle !== 'running' || !owner.active;

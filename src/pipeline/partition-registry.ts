@@ -4,7 +4,7 @@ import { PartitionOwner } from './partition-owner';
 export interface RegistryHooks {
   /** Creates (and starts opening) the owner of a newly assigned partition. */
   create(topic: string, partition: number): PartitionOwner;
-  /** Positions the consumer at an owner's committed offset, once it is open. */
+  /** Positions the consumer at an owner's committed offset once it is open, and lets it fetch there. */
   seek(topic: string, partition: number, offset: number): void;
   logger: Logger;
   /** How long a fenced partition waits for the rebalance that normally explains it before reopening. */
