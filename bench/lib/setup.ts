@@ -40,12 +40,22 @@ export async function makeKeys(dir: string): Promise<KeyFiles> {
   return files;
 }
 
-/** The sandbox CLI in its own process, so its CPU is measured apart from the worker's. */
-export async function startSandboxProcess(entry: Entrypoints, keys: KeyFiles, latencyMs: number, echo = false): Promise<{ proc: Proc; url: string }> {
+/**
+ * The sandbox CLI in its own process, so its CPU is measured apart from the worker's; `port` to
+ * come back where a worker expects it, `flags` for more of its options.
+ */
+export async function startSandboxProcess(
+  entry: Entrypoints,
+  keys: KeyFiles,
+  latencyMs: number,
+  echo = false,
+  { port = 0, flags = [] }: { port?: number; flags?: string[] } = {},
+): Promise<{ proc: Proc; url: string }> {
   const args = [
     ...entry.sandbox,
-    ...['--port', '0', '--latency-ms', String(latencyMs), '--merchant-public-key', keys.merchantPublic],
+    ...['--port', String(port), '--latency-ms', String(latencyMs), '--merchant-public-key', keys.merchantPublic],
     ...['--private-key', keys.sandboxPrivate, '--public-key', keys.sandboxPublic],
+    ...flags,
   ];
   const proc = new Proc(`sandbox L=${latencyMs}`, process.execPath, args, process.env, echo);
   const [, url] = await proc.waitFor(/listening on (\S+)/, 30_000);

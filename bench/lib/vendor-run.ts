@@ -1,0 +1,101 @@
+/**
+ * One worker process against one sandbox process, on fresh topics, with the call rate the
+ * sandbox counts sampled every second (bench/recovery.ts and bench/rate-limit.ts). The sandbox
+ * can be killed and started again on the same port with the same keys, as an outage.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventCodec } from '../../src/events/event-codec';
+import type { SandboxTotals } from '../../src/sandbox/store';
+import type { Entrypoints } from './build';
+import { CallRateSampler } from './call-rate';
+import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, withAdmin, type BenchTopics } from './kafka';
+import { Proc } from './proc';
+import { ensureStack, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type Stack } from './setup';
+
+export interface VendorRunOptions {
+  label: string;
+  entry: Entrypoints;
+  /** node arguments of the worker's CLI: this tree's (entry.worker) or another commit's. */
+  worker: string[];
+  partitions: number;
+  latencyMs: number;
+  sandboxFlags: string[];
+  workerEnv: NodeJS.ProcessEnv;
+  verbose: boolean;
+}
+
+export class VendorRun {
+  sampler!: CallRateSampler;
+  producer!: RequestProducer;
+  private sandbox!: { proc: Proc; url: string };
+  private workerProc: Proc | undefined;
+  private up = true;
+
+  private constructor(
+    private readonly o: VendorRunOptions,
+    private readonly stack: Stack,
+    private readonly topics: BenchTopics,
+    private readonly dir: string,
+    private readonly keys: KeyFiles,
+  ) {}
+
+  static async start(o: VendorRunOptions): Promise<VendorRun> {
+    const stack = await ensureStack();
+    const topics = freshTopics(o.label);
+    const dir = mkdtempSync(join(tmpdir(), `bench-${o.label}-`));
+    const run = new VendorRun(o, stack, topics, dir, await makeKeys(dir));
+    const kafka = benchKafka(stack.brokers);
+    await withAdmin(kafka, (admin) => createTopics(admin, topics, o.partitions));
+    run.sandbox = await run.startSandbox(0);
+    run.producer = await RequestProducer.create(kafka, EventCodec.forUrl(stack.registryUrl), topics.requested, topics.id);
+    const env = workerEnv(stack, run.keys, run.sandbox.url, topics, o.workerEnv);
+    run.workerProc = new Proc(`${o.label} worker`, process.execPath, [...o.worker, 'run'], env, o.verbose);
+    await run.workerProc.waitFor(/partitions assigned/, 90_000);
+    run.sampler = new CallRateSampler(() => run.stats());
+    return run;
+  }
+
+  get url(): string {
+    return this.sandbox.url;
+  }
+
+  /** The outage: SIGKILL, as a crashed vendor front end; connections are refused until restart(). */
+  async killSandbox(): Promise<void> {
+    this.up = false;
+    const { proc } = this.sandbox;
+    const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+    proc.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async restartSandbox(): Promise<void> {
+    this.sandbox = await this.startSandbox(Number(new URL(this.sandbox.url).port));
+    this.up = true;
+  }
+
+  async stop(): Promise<void> {
+    this.sampler?.stop();
+    await this.workerProc?.stop(20_000);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.sandbox?.proc.stop(3000);
+    const kafka = benchKafka(this.stack.brokers);
+    await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: topicList(this.topics), timeout: 30_000 })).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private startSandbox(port: number): Promise<{ proc: Proc; url: string }> {
+    return startSandboxProcess(this.o.entry, this.keys, this.o.latencyMs, this.o.verbose, { port, flags: this.o.sandboxFlags });
+  }
+
+  private async stats(): Promise<SandboxTotals | null> {
+    if (!this.up) return null;
+    try {
+      const res = await fetch(`${this.sandbox.url}/sandbox/stats`, { signal: AbortSignal.timeout(900) });
+      return res.ok ? ((await res.json()) as SandboxTotals) : null;
+    } catch {
+      return null;
+    }
+  }
+}
