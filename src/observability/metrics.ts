@@ -23,6 +23,7 @@ export class WorkerMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry],
   });
+  readonly conflicts = new Counter({ name: 'capture_conflicting_requests_total', help: 'Requests whose captureRequestId was used before with other fields (REPEAT_REQ_INCONSISTENT): no outcome, sent to the DLQ', registers: [this.registry] });
   readonly deadLettered = new Counter({ name: 'capture_dlq_total', help: 'Records sent to the DLQ', labelNames: ['reason'], registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'capture_consumer_lag', help: 'High watermark minus next offset, per partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly commitLatency = new Histogram({

@@ -9,9 +9,10 @@ export const DLQ_HEADERS = {
 } as const;
 
 /** The original key, value and headers untouched, plus why and where from. */
-export function deadLetter(source: { topic: string; partition: number }, message: KafkaMessage, reason: string, error: string): Message {
+export function deadLetter(source: { topic: string; partition: number }, message: KafkaMessage, reason: string, error: string, extra: Record<string, string> = {}): Message {
   const headers: IHeaders = {
     ...message.headers,
+    ...extra,
     [DLQ_HEADERS.reason]: reason,
     [DLQ_HEADERS.error]: error.slice(0, 1000),
     [DLQ_HEADERS.topic]: source.topic,

@@ -16,6 +16,8 @@ import { deadLetter } from './dead-letter';
 import { KeyLanes } from './key-lanes';
 import { buildOutcome } from './outcomes';
 
+const CONFLICT = 'REPEAT_REQ_INCONSISTENT';
+
 /** The one thing the pipeline needs from the API client. */
 export interface CaptureApi {
   capture(request: CaptureRequest): Promise<CaptureResult>;
@@ -78,9 +80,9 @@ export class RecordProcessor {
     await this.lanes.run(key, async () => (handle.live ? this.attempt(handle, key, request, attempt) : handle.abandon()));
   }
 
-  async deadLetter(handle: CompletionHandle, reason: string, error: string): Promise<void> {
+  async deadLetter(handle: CompletionHandle, reason: string, error: string, extra?: Record<string, string>): Promise<void> {
     const { sink, message } = handle;
-    if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error) }])) {
+    if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error, extra) }])) {
       this.deps.metrics.deadLettered.inc({ reason });
       this.deps.logger.warn({ reason, error, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
     }
@@ -113,6 +115,7 @@ export class RecordProcessor {
     const captureRequest: CaptureRequest = { captureRequestId: key, paymentId: request.paymentId, captureAmount: request.captureAmount };
     const startedAt = this.now();
     const result = await this.call(captureRequest);
+    if (result.resultCode === CONFLICT && !result.local) return this.conflict(handle, result);
     const completedAt = this.now();
     const firstAttemptAt = attempt.firstAttemptAt ?? startedAt;
     const desiredAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
@@ -135,6 +138,19 @@ export class RecordProcessor {
         result.resultMessage,
       );
     }
+  }
+
+  /**
+   * The key was used before with other fields: that earlier request may well have been captured,
+   * so a CaptureFailed here would tell a consumer keeping the latest state per key something false.
+   * No outcome, then; the record goes to the DLQ for whoever produced it.
+   */
+  private conflict(handle: CompletionHandle, result: CaptureResult): Promise<void> {
+    this.deps.metrics.conflicts.inc();
+    return this.deadLetter(handle, 'CONFLICTING_REQUEST', `the vendor answered ${result.resultCode}: this captureRequestId was used before with other fields; ${result.resultMessage}`, {
+      'dlq-vendor-result-code': result.resultCode,
+      'dlq-vendor-result-status': result.status,
+    });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { request, terminal, WorkerHarness } from '../../support/worker-harness';
+import { request, WorkerHarness } from '../../support/worker-harness';
 
 describe('worker: per-key order, cross-key concurrency, idempotency', () => {
   const h = new WorkerHarness('order', 3);
@@ -32,15 +32,15 @@ describe('worker: per-key order, cross-key concurrency, idempotency', () => {
     }
   });
 
-  it('the same key with a different body is REPEAT_REQ_INCONSISTENT, and the first capture stands', async () => {
+  it('the same key with a different body publishes no outcome that contradicts the first capture: it goes to the DLQ as CONFLICTING_REQUEST', async () => {
     await h.produce([
       { key: 'same-key', value: request('pay-same', '300') },
       { key: 'same-key', value: request('pay-same', '301') },
     ]);
-    const mine = terminal(await h.outcomes((all) => all.filter((o) => o.key === 'same-key').length >= 2)).filter((o) => o.key === 'same-key');
-    expect(mine.map((o) => [o.topic, o.event.result.resultCode, o.event.captureAmount.value])).toEqual([
-      ['succeeded', 'SUCCESS', '300'],
-      ['failed', 'REPEAT_REQ_INCONSISTENT', '301'],
-    ]);
+    const [dlq] = (await h.dlq(1)).filter((r) => r.key?.toString() === 'same-key');
+    expect([dlq.headers['dlq-reason'], dlq.headers['dlq-vendor-result-code'], dlq.headers['dlq-vendor-result-status']]).toEqual(['CONFLICTING_REQUEST', 'REPEAT_REQ_INCONSISTENT', 'F']);
+    expect((h.codec.reader('CaptureRequested').fromBuffer(dlq.value!.subarray(5)) as { captureAmount: { value: string } }).captureAmount.value).toBe('301');
+    const mine = (await h.allOutcomes()).filter((o) => o.key === 'same-key');
+    expect(mine.map((o) => [o.topic, o.event.result.resultCode, o.event.captureAmount.value])).toEqual([['succeeded', 'SUCCESS', '300']]);
   });
 });

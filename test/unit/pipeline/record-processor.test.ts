@@ -173,6 +173,20 @@ describe('RecordProcessor', () => {
     expect((await metrics.deadLettered.get()).values.map((v) => [v.labels.reason, v.value])).toEqual([['MISSING_KEY', 1]]);
   });
 
+  it('a REPEAT_REQ_INCONSISTENT answer publishes no outcome: the record goes to the DLQ as CONFLICTING_REQUEST with the vendor result', async () => {
+    const conflict: CaptureResult = { status: 'F', resultCode: 'REPEAT_REQ_INCONSISTENT', resultMessage: 'same request id already exists with different parameters', local: false };
+    const { processor, metrics } = setup(async () => conflict);
+    const sink = new FakeSink();
+    const message = record('key-c');
+    await processor.process(handleFor(sink, message).handle, { attempt: 1 });
+    expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.dlq]);
+    const headers = sink.published[0].records[0].message.headers as Record<string, string>;
+    expect([headers['dlq-reason'], headers['dlq-vendor-result-code'], headers['dlq-vendor-result-status']]).toEqual(['CONFLICTING_REQUEST', 'REPEAT_REQ_INCONSISTENT', 'F']);
+    expect(sink.published[0].records[0].message.value).toBe(message.value);
+    expect(await counted(metrics)).toBe(0);
+    expect((await metrics.conflicts.get()).values[0].value).toBe(1);
+  });
+
   it('sends an undecodable record to the DLQ with the decoder reason', async () => {
     const { processor, calls } = setup(
       async () => ok,
