@@ -11,7 +11,9 @@ const POSITIVE_INTEGER = /^[1-9][0-9]{0,17}$/;
 
 function checkId(field: string, value: unknown): FieldProblem | null {
   if (typeof value !== 'string') return { field, message: `${field} must be a string` };
-  if (value.length < 1 || value.length > 64) return { field, message: `${field} must be 1-64 characters` };
+  // Characters are code points: a 4-byte character counts once, as the vendor counts it.
+  const characters = [...value].length;
+  if (characters < 1 || characters > 64) return { field, message: `${field} must be 1-64 characters` };
   return null;
 }
 

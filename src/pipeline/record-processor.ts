@@ -17,6 +17,15 @@ import { KeyLanes } from './key-lanes';
 import { buildOutcome } from './outcomes';
 
 const CONFLICT = 'REPEAT_REQ_INCONSISTENT';
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeKey(bytes: Buffer): string | undefined {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The one thing the pipeline needs from the API client. */
 export interface CaptureApi {
@@ -76,7 +85,9 @@ export class RecordProcessor {
       if (!handle.live || this.deps.stopping()) return handle.abandon();
       throw error;
     }
-    const key = message.key.toString();
+    const key = decodeKey(message.key);
+    // A lenient decode would turn different invalid keys into the same captureRequestId.
+    if (key === undefined) return this.deadLetter(handle, 'INVALID_KEY', 'record key is not valid UTF-8; the key is the captureRequestId');
     await this.lanes.run(key, async () => (handle.live ? this.attempt(handle, key, request, attempt) : handle.abandon()));
   }
 

@@ -16,6 +16,8 @@ describe('validateCaptureRequest', () => {
     ['the reference example', valid],
     ['64-character ids', withChange({ captureRequestId: 'a'.repeat(64), paymentId: 'b'.repeat(64) })],
     ['1-character ids', withChange({ captureRequestId: 'a', paymentId: 'b' })],
+    // 64 characters of 4 UTF-8 bytes (2 UTF-16 code units) each: still 64 characters.
+    ['64 four-byte characters', withChange({ captureRequestId: '😀'.repeat(64) })],
     ['an 18-digit value', withChange({}, { value: '999999999999999999' })],
     ['value 1', withChange({}, { value: '1' })],
   ])('accepts %s', (_name, req) => {
@@ -25,6 +27,7 @@ describe('validateCaptureRequest', () => {
   it.each([
     ['captureRequestId', withChange({ captureRequestId: '' })],
     ['captureRequestId', withChange({ captureRequestId: 'a'.repeat(65) })],
+    ['captureRequestId', withChange({ captureRequestId: '😀'.repeat(65) })],
     ['captureRequestId', withChange({ captureRequestId: 42 })],
     ['captureRequestId', withChange({ captureRequestId: undefined })],
     ['paymentId', withChange({ paymentId: '' })],

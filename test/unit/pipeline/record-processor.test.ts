@@ -187,6 +187,17 @@ describe('RecordProcessor', () => {
     expect((await metrics.conflicts.get()).values[0].value).toBe(1);
   });
 
+  it('sends a record whose key is not valid UTF-8 to the DLQ, bytes untouched, with no call', async () => {
+    const { processor, calls } = setup(async () => ok);
+    const sink = new FakeSink();
+    const message = { ...record('x'), key: Buffer.from([0x6b, 0xff, 0x31]) } as KafkaMessage;
+    await processor.process(handleFor(sink, message).handle, { attempt: 1 });
+    expect(calls).toEqual([]);
+    const [dlq] = sink.published[0].records;
+    expect(dlq.message.key).toEqual(Buffer.from([0x6b, 0xff, 0x31]));
+    expect((dlq.message.headers as Record<string, string>)['dlq-reason']).toBe('INVALID_KEY');
+  });
+
   it('sends an undecodable record to the DLQ with the decoder reason', async () => {
     const { processor, calls } = setup(
       async () => ok,
