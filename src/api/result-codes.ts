@@ -39,13 +39,14 @@ function isStatus(value: unknown): value is CaptureStatus {
 /**
  * Status of an API `result`: a known code decides by the table, an unknown one by its
  * `resultStatus`, and anything unreadable is U. A known code whose `resultStatus` contradicts
- * the table is also U: the response is self-inconsistent, and U is the only safe reading.
+ * the table, or is missing, is also U: the response is self-inconsistent or incomplete, and U is
+ * the only safe reading (a capture is never reported as done or failed on half an answer).
  */
 export function classifyResult(result: unknown): CaptureStatus {
   if (typeof result !== 'object' || result === null) return 'U';
   const { resultCode, resultStatus } = result as { resultCode?: unknown; resultStatus?: unknown };
   const known = typeof resultCode === 'string' ? RESULT_CODES.get(resultCode) : undefined;
   if (known === undefined) return isStatus(resultStatus) ? resultStatus : 'U';
-  if (resultStatus !== undefined && resultStatus !== known) return 'U';
+  if (resultStatus !== known) return 'U';
   return known;
 }

@@ -24,12 +24,19 @@ export function retryHeaders(schedule: RetrySchedule): Record<string, string> {
   };
 }
 
-/** Undefined when the headers are missing or not numbers: such a record is undecodable. */
+/** Attempts fit the outcome schema's int; times must be exact, safe integers (ms since 1970). */
+const MAX_ATTEMPT = 2 ** 31 - 1;
+
+/**
+ * Undefined when the headers are missing, not numbers, or out of range: such a record is
+ * undecodable, and goes to the DLQ before any call rather than fail its outcome's encoding after one.
+ */
 export function readRetrySchedule(headers: IHeaders | undefined): RetrySchedule | undefined {
   const read = (name: string): number => {
     const text = headers?.[name]?.toString() ?? '';
-    return /^\d+$/.test(text) ? Number(text) : NaN;
+    return /^\d{1,16}$/.test(text) ? Number(text) : NaN;
   };
   const schedule = { attempt: read(RETRY_HEADERS.attempt), dueAt: read(RETRY_HEADERS.dueAt), firstAttemptAt: read(RETRY_HEADERS.firstAttemptAt) };
-  return Number.isInteger(schedule.attempt) && schedule.attempt > 1 && Number.isFinite(schedule.dueAt) && Number.isFinite(schedule.firstAttemptAt) ? schedule : undefined;
+  const valid = schedule.attempt > 1 && schedule.attempt <= MAX_ATTEMPT && Number.isSafeInteger(schedule.dueAt) && Number.isSafeInteger(schedule.firstAttemptAt);
+  return valid ? schedule : undefined;
 }

@@ -24,6 +24,13 @@ describe('retry headers', () => {
     expect(readRetrySchedule({ ...retryHeaders(schedule), traceparent: 'x', other: Buffer.from('y') })).toEqual(schedule);
   });
 
+  it('is undefined for numbers the outcome could not carry: attempts from 2^31, times from 2^53', () => {
+    expect(readRetrySchedule(retryHeaders({ ...schedule, attempt: 2 ** 31 }))).toBeUndefined();
+    expect(readRetrySchedule(retryHeaders({ ...schedule, attempt: 2 ** 31 - 1 }))?.attempt).toBe(2 ** 31 - 1);
+    expect(readRetrySchedule({ ...retryHeaders(schedule), 'capture-due-at': String(2 ** 53) })).toBeUndefined();
+    expect(readRetrySchedule({ ...retryHeaders(schedule), 'capture-first-attempt-at': '9'.repeat(30) })).toBeUndefined();
+  });
+
   it('is undefined without headers', () => {
     expect(readRetrySchedule(undefined)).toBeUndefined();
     expect(readRetrySchedule({})).toBeUndefined();
