@@ -91,6 +91,7 @@ async function main(): Promise<number> {
   const logDir = join(RESULTS, 'fault-campaign-logs');
   if (runs > 1) rmSync(logDir, { recursive: true, force: true });
   const perRun: string[] = [];
+  let harnessErrors = 0;
   let failed = 0;
   for (let run = 1; run <= runs; run++) {
     if (runs > 1) log(`\n===== run ${run}/${runs} =====`);
@@ -99,7 +100,19 @@ async function main(): Promise<number> {
     rmSync(runLogDir, { recursive: true, force: true });
     // Each run its own seed (the first one the given one), so the faults land elsewhere every time.
     const seed = run === 1 && options.seed !== undefined ? options.seed : Math.floor(Math.random() * 2 ** 31);
-    const r = await runCampaign({ ...options, seed, logDir: runLogDir }, log);
+    // A failure of the campaign itself (not a lost or duplicated outcome: those are results), such as
+    // a topic not yet served right after it was created, repeats the run rather than end the series.
+    let r: Awaited<ReturnType<typeof runCampaign>> | undefined;
+    for (let attempt = 1; !r; attempt++) {
+      try {
+        r = await runCampaign({ ...options, seed, logDir: runLogDir }, log);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        harnessErrors++;
+        log(`campaign run ${run} could not complete (${(error as Error).message}); running it again`);
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+      }
+    }
 
     log('\nAPI calls around the sandbox outage, per second (worker calls: its capture_api_latency_seconds_count, one per call incl. refused');
     log('connections, counted when the call ends; sandbox calls: /sandbox/stats while it is up; refused: kernel Tcp AttemptFails):');
@@ -119,7 +132,7 @@ async function main(): Promise<number> {
     log(ok ? `PASS: lost 0, duplicates 0; worker exits on their own: ${r.workerRestarts.afterExit}` : `FAIL: ${[!r.finished && 'timed out', r.lost && `${r.lost} lost`, r.duplicates && `${r.duplicates} duplicates`, !r.broker.healthyAtEnd && 'broker not healthy'].filter(Boolean).join(', ')}`);
   }
   if (runs > 1) {
-    log(`\n${runs} runs (stalls: seconds/transactions open at the freeze→first commit after SIGCONT):`);
+    log(`\n${runs} runs (stalls: seconds/transactions open at the freeze→first commit after SIGCONT); ${harnessErrors} runs repeated after a campaign error:`);
     for (const line of perRun) log(`  ${line}`);
   }
   return failed === 0 ? 0 : 1;
