@@ -30,8 +30,23 @@ export function uniqueTopics(prefix: string): TopicNames & { group: string } {
   };
 }
 
-export async function createTopics(admin: Admin, topics: string[], numPartitions = 3): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+/**
+ * Creates the topics and waits until every partition has a leader. Not KafkaJS's waitForLeaders:
+ * on a busy broker its metadata request can still answer UNKNOWN_TOPIC_OR_PARTITION for a topic
+ * just created, and that ends the wait with an error instead of asking again.
+ */
+export async function createTopics(admin: Admin, topics: string[], numPartitions = 3, timeoutMs = 30_000): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const led = await admin.fetchTopicMetadata({ topics }).then(
+      ({ topics: found }) => found.length === topics.length && found.every((t) => t.partitions.length === numPartitions && t.partitions.every((p) => p.leader >= 0)),
+      () => false,
+    );
+    if (led) return;
+    if (Date.now() > deadline) throw new Error(`createTopics: ${topics.join(', ')} without leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export interface CollectedRecord {
@@ -209,29 +224,44 @@ class CommittedReader {
     return this.partitions.map((p) => `${p.topic}|${p.partition}`);
   }
 
-  /** One fetch per partition that `wanted` accepts; resolves with the committed records they returned. */
+  /**
+   * One fetch per leader for the partitions `wanted` accepts; resolves with the committed records
+   * they returned. Leaders are connected one at a time: KafkaJS opens a socket for each concurrent
+   * first connect to a broker and leaks all but one of them.
+   */
   async poll(wanted: (id: string) => boolean = () => true, maxWaitTime = 100): Promise<CollectedRecord[]> {
+    const byLeader = new Map<number, Array<{ topic: string; partition: number }>>();
+    for (const p of this.partitions) {
+      if (wanted(`${p.topic}|${p.partition}`)) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p]);
+    }
+    const brokers = new Map<number, Awaited<ReturnType<InternalCluster['findBroker']>>>();
+    for (const leader of byLeader.keys()) brokers.set(leader, await this.cluster.findBroker({ nodeId: leader }));
     const batches = await Promise.all(
-      this.partitions
-        .filter((p) => wanted(`${p.topic}|${p.partition}`))
-        .map(async ({ topic, partition, leader }) => {
-          const id = `${topic}|${partition}`;
-          const broker = await this.cluster.findBroker({ nodeId: leader });
-          const from = this.position(id);
-          const response = await broker.fetch({
-            isolationLevel: READ_COMMITTED,
-            maxWaitTime,
-            minBytes: 1,
-            maxBytes: FETCH_MAX_BYTES,
-            topics: [{ topic, partitions: [{ partition, fetchOffset: from.toString(), maxBytes: FETCH_MAX_BYTES }] }],
-          });
-          const data = response.responses[0]?.partitions.find((p) => p.partition === partition);
-          if (!data) return [];
-          if (data.errorCode !== 0) throw new Error(`fetch ${id} at ${from}: error code ${data.errorCode}`);
-          const { records, next } = committedRecords(topic, data, from);
-          this.positions.set(id, next);
-          return records;
-        }),
+      [...byLeader].map(async ([leader, partitions]) => {
+        const topics = new Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>();
+        for (const { topic, partition } of partitions) {
+          const list = topics.get(topic) ?? [];
+          list.push({ partition, fetchOffset: this.position(`${topic}|${partition}`).toString(), maxBytes: FETCH_MAX_BYTES });
+          topics.set(topic, list);
+        }
+        const response = await brokers.get(leader)!.fetch({
+          isolationLevel: READ_COMMITTED,
+          maxWaitTime,
+          minBytes: 1,
+          maxBytes: FETCH_MAX_BYTES,
+          topics: [...topics].map(([topic, list]) => ({ topic, partitions: list })),
+        });
+        return response.responses.flatMap(({ topicName: topic, partitions: answered }) =>
+          answered.flatMap((data) => {
+            const id = `${topic}|${data.partition}`;
+            const from = this.position(id);
+            if (data.errorCode !== 0) throw new Error(`fetch ${id} at ${from}: error code ${data.errorCode}`);
+            const { records, next } = committedRecords(topic, data, from);
+            this.positions.set(id, next);
+            return records;
+          }),
+        );
+      }),
     );
     return batches.flat();
   }

@@ -39,11 +39,15 @@ export class WorkerHarness {
     this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey, ...sandboxOptions });
     const admin = this.kafka.admin();
     await admin.connect();
-    // Short tiers keep retry tests quick; a test may set RETRY_TIERS of its own.
-    const tiers = parseTiers(env.RETRY_TIERS ?? TEST_RETRY_TIERS, this.topics.retry).map((tier) => tier.topic);
-    await createTopics(admin, [this.topics.requested, this.topics.retry, ...tiers], this.partitions);
-    await createTopics(admin, [this.topics.succeeded, this.topics.failed, this.topics.unknown, this.topics.dlq], 1);
-    await admin.disconnect();
+    try {
+      // Short tiers keep retry tests quick; a test may set RETRY_TIERS of its own.
+      const tiers = parseTiers(env.RETRY_TIERS ?? TEST_RETRY_TIERS, this.topics.retry).map((tier) => tier.topic);
+      await createTopics(admin, [this.topics.requested, this.topics.retry, ...tiers], this.partitions);
+      await createTopics(admin, [this.topics.succeeded, this.topics.failed, this.topics.unknown, this.topics.dlq], 1);
+    } finally {
+      // A connection left open keeps jest from exiting after a failed setup.
+      await admin.disconnect();
+    }
     // Registered before any worker starts, as `capture-worker init` does: instances starting together
     // would otherwise race to register the outcome subjects, and the registry client fails the one
     // that checks a subject's compatibility while another's first registration is half done.

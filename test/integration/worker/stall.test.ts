@@ -16,6 +16,8 @@ const PARTITIONS = 6;
 const FREEZE_MS = 15_000;
 /** Attempts at freezing the instance with work outstanding; the freeze is a race with the sandbox. */
 const ATTEMPTS = 3;
+/** What one attempt takes when nothing goes wrong: another is only started with that much time left. */
+const ATTEMPT_MS = 45_000;
 /** Two scripted unknowns: each of these keys runs a retry chain of three attempts (scenarios.ts). */
 const isChained = (i: number) => i % 5 === 0;
 
@@ -33,8 +35,10 @@ interface Freeze {
 describe('worker processes: one frozen past its session timeout', () => {
   it('publishes nothing twice when the frozen instance is continued after the other took over', async () => {
     const misses: string[] = [];
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const shown = await runAttempt(attempt, misses);
+    // Every wait ends before the test's timeout, so a failure is reported and cleaned up, not cut off.
+    const deadline = Date.now() + 155_000;
+    for (let attempt = 1; attempt <= ATTEMPTS && deadline - Date.now() > ATTEMPT_MS; attempt++) {
+      const shown = await runAttempt(attempt, misses, (ms) => Math.max(1_000, Math.min(ms, deadline - Date.now())));
       if (shown) return;
     }
     throw new Error(`the freeze never landed with work outstanding in ${ATTEMPTS} attempts: ${misses.join('; ')}`);
@@ -42,7 +46,7 @@ describe('worker processes: one frozen past its session timeout', () => {
 });
 
 /** False when the freeze did not land with work outstanding (nothing else is checked then). */
-async function runAttempt(attempt: number, misses: string[]): Promise<boolean> {
+async function runAttempt(attempt: number, misses: string[], left: (ms: number) => number): Promise<boolean> {
   const h = new WorkerHarness(`stall${attempt}`, PARTITIONS);
   // Slow answers: the instance to be frozen always has calls pending at the vendor.
   await h.setup({ latencyMs: 300, jitterMs: 500 }, { API_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' });
@@ -64,7 +68,7 @@ async function runAttempt(attempt: number, misses: string[]): Promise<boolean> {
     await waitFor(async () => {
       const group = await describeGroup(h.kafka, h.topics.group);
       return group.state === 'Stable' && group.members === 2;
-    }, 60_000, () => `(both instances in the group; output:\n${frozen.output}\n${other.output})`, 200);
+    }, left(60_000), () => `(both instances in the group; output:\n${frozen.output}\n${other.output})`, 200);
     await h.produce(keys.map((key, i) => ({ key, value: request(isChained(i) ? `unknown-2-${key}` : `pay-${key}`) })));
 
     // Freeze once it is well into its share and has calls pending. The proxy runs in this process,
@@ -72,7 +76,7 @@ async function runAttempt(attempt: number, misses: string[]): Promise<boolean> {
     await waitFor(() => {
       if (!frozen.running) throw new Error(`the instance to freeze ended before the freeze:\n${frozen.output.slice(-4000)}`);
       return toFrozen.answeredAt.length >= 40 && toFrozen.inFlight > 0;
-    }, 60_000, () => `(answered ${toFrozen.answeredAt.length}, in flight ${toFrozen.inFlight})`);
+    }, left(60_000), () => `(answered ${toFrozen.answeredAt.length}, in flight ${toFrozen.inFlight})`);
     frozen.signal('SIGSTOP');
     await waitFor(() => frozen.state() === 'T', 5_000, () => `(state ${frozen.state()})`, 5);
     const stoppedAt = Date.now();
@@ -86,7 +90,7 @@ async function runAttempt(attempt: number, misses: string[]): Promise<boolean> {
 
     // The other instance takes over once the session has expired, and finishes every request.
     await sleep(FREEZE_MS);
-    await watcher.allTerminal(keys, 60_000);
+    await watcher.allTerminal(keys, left(60_000));
     const group = await describeGroup(h.kafka, h.topics.group);
     freeze.membersBeforeResume = group.members;
     freeze.answeredWhileStopped = toFrozen.answeredSince(stoppedAt);
@@ -111,19 +115,20 @@ async function runAttempt(attempt: number, misses: string[]): Promise<boolean> {
       if (!frozen.running) return true;
       const g = await describeGroup(h.kafka, h.topics.group);
       return g.state === 'Stable' && g.members === 2;
-    }, 30_000, () => `(the continued instance neither rejoined nor ended; output:\n${frozen.output.slice(-4000)})`, 200);
+    }, left(30_000), () => `(the continued instance neither rejoined nor ended; output:\n${frozen.output.slice(-4000)})`, 200);
     // Then until no outcome has come for 3 s, which is longer than a retry delay plus a call here.
-    for (let seen = -1, rounds = 0; watcher.outcomes.length !== seen; rounds++) {
-      if (rounds >= 10) throw new Error(`outcomes still coming 30 s after SIGCONT (${watcher.outcomes.length})`);
+    const quietBy = Date.now() + left(30_000);
+    for (let seen = -1; watcher.outcomes.length !== seen; ) {
+      if (Date.now() >= quietBy) throw new Error(`outcomes still coming ${((Date.now() - resumedAt) / 1000).toFixed(0)} s after SIGCONT (${watcher.outcomes.length})`);
       seen = watcher.outcomes.length;
       await sleep(3_000);
     }
-    const frozenExit = await frozen.stop('SIGTERM');
-    const otherExit = await other.stop('SIGTERM');
+    const frozenExit = await frozen.stop('SIGTERM', 15_000);
+    const otherExit = await other.stop('SIGTERM', 15_000);
     log(`continued instance ${frozenExit === 0 ? 'stopped' : `ended with ${frozenExit}`} ${((Date.now() - resumedAt) / 1000).toFixed(1)} s after SIGCONT; other instance exit ${otherExit}`);
 
     // Both instances have exited: the outcome topics are final.
-    const outcomes = await h.allOutcomes();
+    const outcomes = await h.allOutcomes(15_000);
     const report = exactlyOnce(outcomes, keys);
     const repeated = repeatedAttempts(outcomes);
     log(`${outcomes.length} outcomes: ${report.missing.length} keys missing, ${report.duplicates.length} with more than one terminal outcome, ${repeated.length} key attempts published twice`);
