@@ -41,7 +41,7 @@ describe('worker processes: one frozen past its session timeout', () => {
       const shown = await runAttempt(attempt, misses, (ms) => Math.max(1_000, Math.min(ms, deadline - Date.now())));
       if (shown) return;
     }
-    throw new Error(`the freeze never landed with work outstanding in ${ATTEMPTS} attempts: ${misses.join('; ')}`);
+    throw new Error(`the freeze never landed with work outstanding in ${misses.length} attempt(s): ${misses.join('; ')}`);
   }, 170_000);
 });
 
@@ -49,7 +49,10 @@ describe('worker processes: one frozen past its session timeout', () => {
 async function runAttempt(attempt: number, misses: string[], left: (ms: number) => number): Promise<boolean> {
   const h = new WorkerHarness(`stall${attempt}`, PARTITIONS);
   // Slow answers: the instance to be frozen always has calls pending at the vendor.
-  await h.setup({ latencyMs: 300, jitterMs: 500 }, { API_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' });
+  await h.setup({ latencyMs: 300, jitterMs: 500 }, { API_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' }).catch(async (error: Error) => {
+    await h.teardown();
+    throw error;
+  });
   const toFrozen = await CountingProxy.start(h.sandbox.url);
   const toOther = await CountingProxy.start(h.sandbox.url);
   // No TRANSACTIONAL_ID: both share the group's default prefix, as replicas of one deployment do.
