@@ -10,6 +10,8 @@ import { WorkerMetrics } from '../observability/metrics';
 import { CaptureWorker } from '../pipeline/capture-worker';
 import { startLagReporter } from '../observability/lag-reporter';
 
+const BROKER_WAIT_AT_START_MS = 60_000;
+
 export interface RunningWorker {
   worker: CaptureWorker;
   healthPort: number;
@@ -27,7 +29,9 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   // A wrong credential, CA or certificate ends the start here, with a message naming the setting.
   const registry = new RegistryHttp(config.schemaRegistry);
   await registry.verify();
-  await verifyKafka(config.kafka);
+  // A broker that is down (restarting, a rolling upgrade) is waited for longer than a CLI waits:
+  // exiting would only put the pod into restart backoff.
+  await verifyKafka(config.kafka, { timeoutMs: BROKER_WAIT_AT_START_MS });
   const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
   const codec = EventCodec.forRegistry(config.schemaRegistry);
   const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections });
