@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: replaces KafkaJS's read_committed filter before anything loads kafkajs.
+import '../app/install-aborted-filter';
 import { ConfigError, loadConfig } from '../config/config';
 import { runInit } from './init';
 import { runProduce } from './produce';
