@@ -4,7 +4,7 @@
  * work off several times faster. After --settle seconds, over --seconds, the worker must keep
  * rate-limited answers under 5% of its calls and capture at least 90% of the capacity.
  *
- *   npm run bench:rate-limit -- [--capacity 300] [--latency 100] [--jitter 10] [--settle 5]
+ *   npm run bench:rate-limit -- [--capacity 300] [--latency 100] [--jitter 10] [--settle 10]
  *                               [--seconds 30] [--partitions 12] [--inflight 500] [--verbose]
  *
  * Writes bench/results/rate-limit-latest.json. Exit code 1 when either bound is missed.
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
       capacity: { type: 'string', default: '300' },
       latency: { type: 'string', default: '100' },
       jitter: { type: 'string', default: '10' },
-      settle: { type: 'string', default: '5' },
+      settle: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '30' },
       partitions: { type: 'string', default: '12' },
       inflight: { type: 'string', default: '500' },

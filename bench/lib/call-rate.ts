@@ -4,37 +4,61 @@
  * close to a rate limit the worker runs (bench/recovery.ts, bench/rate-limit.ts, and
  * test/integration/worker/rate-limit.test.ts).
  */
-import type { SandboxTotals } from '../../src/sandbox/store';
+import type { SecondCounts } from '../../src/sandbox/store';
 
-/** Per second, over the interval since the sample before (about a second; longer on a busy machine). */
+/** One wall-clock second as the sandbox counted it. */
 export interface RateSample {
-  /** Seconds since the sampler started, at the end of the interval. */
+  /** Seconds since the sampler started: the sample is the second [t, t + 1). */
   t: number;
   calls: number;
   captures: number;
   rateLimited: number;
-  /** False while the sandbox did not answer (down). */
+  /** False when the sandbox did not answer in that second (down). */
   up: boolean;
+  /** The worker's capture_api_concurrency_limit, when it is read. */
+  limit?: number;
 }
 
-type Counters = Pick<SandboxTotals, 'calls' | 'captures' | 'rateLimited'>;
-
-/** Samples `read` every second; a restarted sandbox (counters back near 0) is counted from 0. */
+/**
+ * Reads the sandbox's per-second counts every second and keeps them: a sandbox that is killed
+ * and started again loses its counts, so they are collected while it lives.
+ */
 export class CallRateSampler {
-  readonly samples: RateSample[] = [];
-  private previous: Counters = { calls: 0, captures: 0, rateLimited: 0 };
-  private readonly startedAt = Date.now();
-  private previousAt = this.startedAt;
+  private readonly counts = new Map<number, SecondCounts>();
+  private readonly down = new Set<number>();
+  private readonly limits = new Map<number, number>();
+  private readonly startSecond = Math.floor(Date.now() / 1000);
   private readonly timer: NodeJS.Timeout;
   private reading = false;
 
-  constructor(private readonly read: () => Promise<Counters | null>) {
+  constructor(
+    private readonly read: () => Promise<SecondCounts[] | null>,
+    private readonly readLimit: () => Promise<number | undefined> = async () => undefined,
+  ) {
     this.timer = setInterval(() => void this.sample(), 1000);
   }
 
-  /** Seconds since the sampler started. */
+  /** Seconds since the sampler started, on the samples' scale. */
   now(): number {
-    return (Date.now() - this.startedAt) / 1000;
+    return Date.now() / 1000 - this.startSecond;
+  }
+
+  /** Every complete second so far. */
+  get samples(): RateSample[] {
+    const samples: RateSample[] = [];
+    for (let second = this.startSecond; second < Math.floor(Date.now() / 1000); second++) {
+      const counts = this.counts.get(second);
+      const limit = this.limits.get(second);
+      samples.push({
+        t: second - this.startSecond,
+        calls: counts?.calls ?? 0,
+        captures: counts?.captures ?? 0,
+        rateLimited: counts?.rateLimited ?? 0,
+        up: !this.down.has(second),
+        ...(limit !== undefined && { limit }),
+      });
+    }
+    return samples;
   }
 
   stop(): void {
@@ -45,19 +69,12 @@ export class CallRateSampler {
     if (this.reading) return;
     this.reading = true;
     try {
-      const current = await this.read();
-      const at = Date.now();
-      const t = Math.round((at - this.startedAt) / 100) / 10;
-      const seconds = (at - this.previousAt) / 1000;
-      this.previousAt = at;
-      if (!current) {
-        this.samples.push({ t, calls: 0, captures: 0, rateLimited: 0, up: false });
-        return;
-      }
-      const restarted = current.calls < this.previous.calls;
-      const perSec = (key: keyof Counters): number => Math.round((current[key] - (restarted ? 0 : this.previous[key])) / seconds);
-      this.samples.push({ t, calls: perSec('calls'), captures: perSec('captures'), rateLimited: perSec('rateLimited'), up: true });
-      this.previous = current;
+      const second = Math.floor(Date.now() / 1000);
+      const [seconds, limit] = await Promise.all([this.read(), this.readLimit()]);
+      if (!seconds) this.down.add(second);
+      // A later read of a second has counted more of it.
+      for (const counts of seconds ?? []) this.counts.set(counts.second, counts);
+      if (limit !== undefined) this.limits.set(second, limit);
     } finally {
       this.reading = false;
     }
@@ -78,9 +95,9 @@ export interface RecoveryReading {
   ratio: number;
 }
 
-/** `steady` and `after` are [from, to] in sampler seconds. */
+/** `steady` and `after` are seconds [from, to) of the sampler. */
 export function recoveryReading(samples: RateSample[], steady: [number, number], after: [number, number]): RecoveryReading {
-  const within = ([from, to]: [number, number]) => samples.filter((s) => s.t > from && s.t <= to);
+  const within = ([from, to]: [number, number]) => samples.filter((s) => s.t >= from && s.t < to);
   const steadyPerSec = median(within(steady).map((s) => s.calls));
   const peak = within(after).reduce((m, s) => (s.calls > m.calls ? s : m), { t: NaN, calls: 0 } as Pick<RateSample, 't' | 'calls'>);
   return { steadyPerSec, peakPerSec: peak.calls, peakAt: peak.t, ratio: peak.calls / steadyPerSec };
@@ -96,9 +113,9 @@ export interface RateLimitReading {
   ofCapacity: number;
 }
 
-/** The seconds (from, to] in sampler seconds, against a capacity in calls per second. */
+/** Over the sampler's seconds [from, to), against a capacity in calls per second. */
 export function rateLimitReading(samples: RateSample[], [from, to]: [number, number], capacityPerSec: number): RateLimitReading {
-  const within = samples.filter((s) => s.t > from && s.t <= to);
+  const within = samples.filter((s) => s.t >= from && s.t < to);
   const mean = (key: 'calls' | 'captures' | 'rateLimited'): number => within.reduce((total, s) => total + s[key], 0) / within.length;
   return {
     seconds: within.length,
@@ -111,9 +128,11 @@ export function rateLimitReading(samples: RateSample[], [from, to]: [number, num
 
 /** The per-second table, as lines. */
 export function rateLines(samples: RateSample[], [from, to]: [number, number] = [-Infinity, Infinity]): string[] {
-  const lines = ['    t s  sandbox  calls/s  captures/s  rate-limited/s'];
+  const lines = ['    t s  sandbox  calls/s  captures/s  rate-limited/s  concurrency limit'];
   for (const s of samples.filter((x) => x.t >= from && x.t <= to)) {
-    lines.push(`  ${s.t.toFixed(1).padStart(5)}  ${(s.up ? 'up' : 'DOWN').padEnd(7)}  ${String(s.calls).padStart(7)}  ${String(s.captures).padStart(10)}  ${String(s.rateLimited).padStart(14)}`);
+    lines.push(
+      `  ${String(s.t).padStart(5)}  ${(s.up ? 'up' : 'DOWN').padEnd(7)}  ${String(s.calls).padStart(7)}  ${String(s.captures).padStart(10)}  ${String(s.rateLimited).padStart(14)}  ${String(s.limit ?? '–').padStart(17)}`,
+    );
   }
   return lines;
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventCodec } from '../../src/events/event-codec';
-import type { SandboxTotals } from '../../src/sandbox/store';
+import type { SecondCounts } from '../../src/sandbox/store';
 import type { Entrypoints } from './build';
 import { CallRateSampler } from './call-rate';
 import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, withAdmin, type BenchTopics } from './kafka';
@@ -52,8 +52,12 @@ export class VendorRun {
     run.producer = await RequestProducer.create(kafka, EventCodec.forUrl(stack.registryUrl), topics.requested, topics.id);
     const env = workerEnv(stack, run.keys, run.sandbox.url, topics, o.workerEnv);
     run.workerProc = new Proc(`${o.label} worker`, process.execPath, [...o.worker, 'run'], env, o.verbose);
+    const healthPort = Number((await run.workerProc.waitFor(/"healthPort":(\d+)/, 90_000))[1]);
     await run.workerProc.waitFor(/partitions assigned/, 90_000);
-    run.sampler = new CallRateSampler(() => run.stats());
+    run.sampler = new CallRateSampler(
+      () => run.seconds(),
+      () => workerLimit(healthPort),
+    );
     return run;
   }
 
@@ -89,13 +93,25 @@ export class VendorRun {
     return startSandboxProcess(this.o.entry, this.keys, this.o.latencyMs, this.o.verbose, { port, flags: this.o.sandboxFlags });
   }
 
-  private async stats(): Promise<SandboxTotals | null> {
+  private async seconds(): Promise<SecondCounts[] | null> {
     if (!this.up) return null;
-    try {
-      const res = await fetch(`${this.sandbox.url}/sandbox/stats`, { signal: AbortSignal.timeout(900) });
-      return res.ok ? ((await res.json()) as SandboxTotals) : null;
-    } catch {
-      return null;
-    }
+    const res = await get(`${this.sandbox.url}/sandbox/stats/seconds`);
+    return res ? ((await res.json()) as SecondCounts[]) : null;
   }
+}
+
+async function get(url: string): Promise<Response | null> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(900) });
+    return res.ok ? res : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The worker's capture_api_concurrency_limit (absent in a worker without the limiter). */
+async function workerLimit(healthPort: number): Promise<number | undefined> {
+  const text = await (await get(`http://127.0.0.1:${healthPort}/metrics`))?.text();
+  const line = text?.split('\n').find((l) => l.startsWith('capture_api_concurrency_limit '));
+  return line ? Number(line.split(' ')[1]) : undefined;
 }

@@ -36,6 +36,7 @@ export class WorkerMetrics {
   readonly transactionsInProgress = new Gauge({ name: 'capture_transactions_in_progress', help: 'Partition transactions begun and not yet committed or aborted', registers: [this.registry] });
   readonly partitionsOwned = new Gauge({ name: 'capture_partitions_owned', help: 'Input partitions this instance owns, each with its own transactional producer', registers: [this.registry] });
   readonly apiConcurrencyLimit = new Gauge({ name: 'capture_api_concurrency_limit', help: 'Adaptive limit on concurrent capture API calls (API_CONCURRENCY_MIN … MAX_IN_FLIGHT)', registers: [this.registry] });
+  readonly apiPace = new Gauge({ name: 'capture_api_pace_per_second', help: 'Capture API calls allowed per second while rate-limited or recovering from an outage (0: not paced)', registers: [this.registry] });
   readonly apiRateLimited = new Counter({ name: 'capture_api_rate_limited_total', help: 'Capture API calls answered REQUEST_TRAFFIC_EXCEED_LIMIT (retried; they cut the concurrency limit)', registers: [this.registry] });
   readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] });
 

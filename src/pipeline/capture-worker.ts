@@ -66,7 +66,10 @@ export class CaptureWorker {
     this.window = new InFlightWindow(config.maxInFlight);
     this.retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
     this.admin = kafka.admin();
-    this.limiter = new ConcurrencyLimiter({ ...config.concurrency, max: config.maxInFlight }, (limit) => this.metrics.apiConcurrencyLimit.set(limit));
+    this.limiter = new ConcurrencyLimiter({ ...config.concurrency, max: config.maxInFlight }, ({ limit, pacePerSec }) => {
+      this.metrics.apiConcurrencyLimit.set(limit);
+      this.metrics.apiPace.set(pacePerSec ?? 0);
+    });
     this.breaker = new CircuitBreaker(DEFAULT_BREAKER, (state) => this.onCircuit(state));
     this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({

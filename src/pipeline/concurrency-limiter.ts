@@ -1,4 +1,5 @@
 import type { CaptureResult } from '../api/types';
+import { LastSecond } from '../util/last-second';
 
 /** The vendor's common answer for a merchant calling faster than its limit (status U). */
 export const RATE_LIMIT_CODE = 'REQUEST_TRAFFIC_EXCEED_LIMIT';
@@ -18,22 +19,44 @@ export interface LimiterOptions {
   latencyTolerance: number;
 }
 
+/** What the limiter lets through: calls at a time, and calls per second when it paces them. */
+export interface LimiterState {
+  limit: number;
+  pacePerSec: number | undefined;
+}
+
+/** Time, and a timer for the calls a pace holds back (injected in tests). */
+export interface LimiterClock {
+  now(): number;
+  after(ms: number, fn: () => void): void;
+}
+
+const systemClock: LimiterClock = {
+  now: Date.now,
+  after: (ms, fn) => void setTimeout(fn, ms).unref(),
+};
+
 // A transport fault is a strong signal: the API is down or drowning.
 const FAULT_BACKOFF = 0.5;
 // A latency cut is proportional to the overshoot but at most 20% a window, so a pause of this
 // process (GC, a busy CPU) that slows one window does not halve the limit.
 const LATENCY_BACKOFF_FLOOR = 0.8;
-// After a rate-limit answer the limit is what the accepted calls of the last second used, less this margin.
+// The latency baseline is an average over about the last twenty windows: it follows a host or a
+// vendor that is slower for good, so only latency that grows faster than that cuts the limit.
+const BASELINE_SMOOTHING = 0.05;
+// A rate-limit answer paces calls at this share of what the vendor accepted in the last second.
 const RATE_LIMIT_MARGIN = 0.95;
-// The vendor counts calls per second: a probe beyond what it accepted, sooner than that, cannot be judged yet.
-const RATE_LIMIT_PROBE_MS = 1000;
+// The vendor counts calls per second: for two seconds after a cut its refusals are of calls
+// sent before it (in flight, or retried), and a pace holding calls back rises this much a second.
+const RATE_LIMIT_ECHO_MS = 2000;
+const PACE_PROBE = 1.02;
+const PACE_PROBE_MS = 1000;
 // Fewer samples than this make a latency mean too noisy to act on.
 const MIN_WINDOW = 10;
-// After an outage the backlog drains at up to this multiple of the rate before it: below 2, so
-// that a second with more calls than its neighbours stays under twice the steady rate.
+// After an outage the backlog drains at up to this multiple of the call rate before it.
 const RECOVERY_FACTOR = 1.8;
-// The newest judged window's weight in the steady concurrency: an average of about the last five.
-const CARRIED_SMOOTHING = 0.2;
+// The newest judged window's weight in the steady call rate: an average of about the last five.
+const STEADY_SMOOTHING = 0.2;
 
 /** Status U decided locally is a refused or reset connection, a timeout, a 5xx or an unreadable answer. */
 export function signalOf(result: CaptureResult | undefined): CallSignal {
@@ -43,30 +66,30 @@ export function signalOf(result: CaptureResult | undefined): CallSignal {
 }
 
 /**
- * An adaptive limit on concurrent API calls: AIMD with a latency gradient, after TCP congestion
- * control and in the spirit of Netflix's concurrency-limits and Envoy's adaptive concurrency.
+ * An adaptive limit on concurrent API calls, AIMD with a latency gradient after TCP congestion
+ * control, Netflix's concurrency-limits (Gradient2) and Envoy's adaptive concurrency, plus a pace
+ * in calls per second where the vendor's limit is a rate.
  *
  * - A transport fault halves the limit at once. Every decision starts a new epoch, and only
  *   calls sent in the current epoch count: the answers of calls sent under the old, larger limit
  *   cannot cut it again (one cut per round trip, as TCP).
- * - A rate-limit answer sets the limit to the concurrency the vendor accepted over the last
- *   second (Little's law: the latencies of the calls it answered in that second, summed, per
- *   second), less 5%. It is an estimate, not a factor, so the refusals the vendor still sends
- *   for an overshoot it counted do not cut again and again. Beyond that concurrency the limit
- *   then grows at most once a second (below it, as usual: CUBIC's fast return to its last maximum).
  * - Otherwise the limit is judged once per window of max(limit, 10) answered calls, about one
  *   round trip: if their mean latency exceeds tolerance × baseline, the limit is scaled by
- *   (tolerance × baseline) / mean, at most 20% off. The baseline is the lowest window mean seen;
- *   a window still too slow at the minimum limit becomes the baseline (the API is that slow at
- *   any load).
+ *   (tolerance × baseline) / mean, at most 20% off. The baseline is a long average of the window
+ *   means (each counted at most at tolerance × baseline, so one stall cannot drag it up).
  * - A window within tolerance grows the limit if the window filled it (an idle limit proves
  *   nothing): doubling per window in slow start, +1 per window once a cut set ssthresh.
+ * - A rate-limit answer paces calls at 95% of those the vendor accepted in the last second (a
+ *   rate, so latency that swings does not make the calls swing around the vendor's limit), and
+ *   a refusal while paced lowers the pace by 5%. The refusals of the next two seconds are of
+ *   calls sent before the cut and cut nothing; while the pace holds calls back it rises 2% a
+ *   second, to find the limit again if it was raised.
  * - A new instance, and restart() after an outage, begin in slow start at the initial window,
  *   so the calls waiting for the circuit go out a few at a time instead of all at once. After a
- *   restart the limit is also held within 1.8 × the concurrency the API carried before the
- *   outage, until a judged window no longer fills it (the backlog is gone): a vendor that has
- *   just come back gets the backlog at under twice the steady rate, whether or not it shows its
- *   load (as the slow-start windows of Envoy and AWS load balancers do for a recovered host).
+ *   restart calls are also paced at 1.8 × the call rate before the outage until a judged window
+ *   finds no call waiting (the backlog is gone): a vendor that has just come back gets the
+ *   backlog at under twice the steady rate, whether or not it shows its load (as the slow-start
+ *   windows of Envoy and AWS load balancers do for a recovered host).
  *
  * Waiting calls are served in arrival order. The limit stays within [min, max].
  */
@@ -76,26 +99,35 @@ export class ConcurrencyLimiter {
   private inFlight = 0;
   private epoch = 0;
   private window = { answered: 0, latencyMs: 0, peak: 0 };
-  private baselineMs = Infinity;
-  /** Set once rate-limited (until restart): the concurrency the vendor accepted then, and when the limit may grow beyond it next. */
-  private rateLimit: { accepted: number; nextProbeAt: number } | undefined;
-  /** The concurrency the API carried in steady operation (smoothed over judged windows), and the cap while recovering from an outage. */
-  private carried: number | undefined;
-  private recoveryCap: number | undefined;
-  private readonly accepted = new LastSecond();
+  private baselineMs: number | undefined;
+  /** Calls answered per second in steady operation, smoothed over judged windows. */
+  private steadyPerSec: number | undefined;
+  private recoveryPerSec: number | undefined;
+  private vendorPace: { perSec: number; cutAt: number; probeAt: number } | undefined;
+  private wakeScheduled = false;
+  private readonly sent: LastSecond;
+  private readonly accepted: LastSecond;
   private readonly queue: Array<(release: Release) => void> = [];
 
   constructor(
     private readonly o: LimiterOptions,
-    private readonly onLimit: (limit: number) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly onChange: (state: LimiterState) => void = () => undefined,
+    private readonly clock: LimiterClock = systemClock,
   ) {
+    this.sent = new LastSecond(clock.now);
+    this.accepted = new LastSecond(clock.now);
     this.value = this.clamp(o.initial);
-    onLimit(this.limit);
+    this.changed();
   }
 
   get limit(): number {
     return Math.floor(this.value);
+  }
+
+  /** Calls per second, when calls are paced. */
+  get pacePerSec(): number | undefined {
+    const paces = [this.recoveryPerSec, this.vendorPace?.perSec].filter((p) => p !== undefined);
+    return paces.length ? Math.min(...paces) : undefined;
   }
 
   get inUse(): number {
@@ -108,17 +140,18 @@ export class ConcurrencyLimiter {
 
   /** Resolves with the slot's release once a call may go out. */
   acquire(): Promise<Release> {
-    if (this.queue.length === 0 && this.inFlight < this.limit) return Promise.resolve(this.grant());
-    return new Promise((resolve) => this.queue.push(resolve));
+    return new Promise((resolve) => {
+      this.queue.push(resolve);
+      this.drain();
+    });
   }
 
   /** Back to slow start at the initial window; answers of calls already out no longer count. */
   restart(): void {
-    // A second outage during a recovery keeps its cap. A new instance knows no steady rate: no cap.
-    if (this.recoveryCap === undefined && this.carried !== undefined) this.recoveryCap = RECOVERY_FACTOR * this.carried;
+    // A second outage during a recovery keeps its pace. A new instance knows no steady rate: no pace.
+    if (this.recoveryPerSec === undefined && this.steadyPerSec !== undefined) this.recoveryPerSec = Math.max(1, Math.floor(RECOVERY_FACTOR * this.steadyPerSec));
     this.value = this.clamp(this.o.initial);
     this.ssthresh = Infinity;
-    this.rateLimit = undefined;
     this.decided();
     this.drain();
   }
@@ -132,7 +165,7 @@ export class ConcurrencyLimiter {
       if (released) return;
       released = true;
       this.inFlight--;
-      if (signal === 'ok') this.accepted.add(this.now(), latencyMs);
+      if (signal === 'ok') this.accepted.record();
       if (signal === 'rate-limited') this.rateLimited();
       else if (signal !== 'ignore' && epoch === this.epoch) this.observe(signal, latencyMs);
       this.drain();
@@ -140,14 +173,36 @@ export class ConcurrencyLimiter {
   }
 
   private drain(): void {
-    while (this.queue.length > 0 && this.inFlight < this.limit) this.queue.shift()!(this.grant());
+    while (this.queue.length > 0 && this.inFlight < this.limit) {
+      const pace = this.pacePerSec;
+      if (!this.sent.tryAdmit(pace ?? Infinity)) return this.held(pace!);
+      this.queue.shift()!(this.grant());
+    }
+  }
+
+  /** The pace holds calls back: it may rise, and a timer lets the next one go when it is due. */
+  private held(pace: number): void {
+    const now = this.clock.now();
+    if (this.vendorPace && pace === this.vendorPace.perSec && now >= this.vendorPace.probeAt) {
+      this.vendorPace.perSec = Math.max(this.vendorPace.perSec + 1, Math.floor(this.vendorPace.perSec * PACE_PROBE));
+      this.vendorPace.probeAt = now + PACE_PROBE_MS;
+      this.changed();
+    }
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    this.clock.after(Math.max(1, this.sent.nextAdmitAt(pace) - now), () => {
+      this.wakeScheduled = false;
+      this.drain();
+    });
   }
 
   private rateLimited(): void {
-    const now = this.now();
-    const accepted = this.accepted.sum(now) / 1000;
-    this.rateLimit = { accepted, nextProbeAt: now + RATE_LIMIT_PROBE_MS };
-    if (accepted * RATE_LIMIT_MARGIN < this.value) this.cut((accepted * RATE_LIMIT_MARGIN) / this.value);
+    const now = this.clock.now();
+    if (this.vendorPace && now < this.vendorPace.cutAt + RATE_LIMIT_ECHO_MS) return;
+    // Refused while paced, the pace was too high, however many answers this process took in at once.
+    const accepted = Math.min(this.accepted.count(), this.vendorPace?.perSec ?? Infinity);
+    this.vendorPace = { perSec: Math.max(1, Math.floor(RATE_LIMIT_MARGIN * accepted)), cutAt: now, probeAt: now + PACE_PROBE_MS };
+    this.changed();
   }
 
   private observe(signal: 'ok' | 'fault', latencyMs: number): void {
@@ -157,28 +212,16 @@ export class ConcurrencyLimiter {
     w.latencyMs += latencyMs;
     if (w.answered < Math.max(MIN_WINDOW, this.limit)) return;
     const mean = w.latencyMs / w.answered;
-    this.baselineMs = Math.min(this.baselineMs, mean);
-    if (w.peak < this.limit) this.recoveryCap = undefined;
-    if (this.recoveryCap === undefined) {
-      const carried = this.accepted.sum(this.now()) / 1000;
-      this.carried = this.carried === undefined ? carried : this.carried + CARRIED_SMOOTHING * (carried - this.carried);
+    const allowed = (this.baselineMs ?? mean) * this.o.latencyTolerance;
+    this.baselineMs = this.baselineMs === undefined ? mean : this.baselineMs + BASELINE_SMOOTHING * (Math.min(mean, allowed) - this.baselineMs);
+    if (this.queue.length === 0) this.recoveryPerSec = undefined;
+    if (this.recoveryPerSec === undefined) {
+      const perSec = this.accepted.count();
+      this.steadyPerSec = this.steadyPerSec === undefined ? perSec : this.steadyPerSec + STEADY_SMOOTHING * (perSec - this.steadyPerSec);
     }
-    const allowed = this.baselineMs * this.o.latencyTolerance;
-    if (mean > allowed) {
-      if (this.limit > this.o.min) return this.cut(Math.max(LATENCY_BACKOFF_FLOOR, allowed / mean));
-      this.baselineMs = mean;
-    } else if (w.peak >= this.limit && this.mayProbe()) {
-      this.value = this.clamp(this.value < this.ssthresh ? Math.min(this.value * 2, this.ssthresh) : this.value + 1);
-    }
+    if (mean > allowed) return this.cut(Math.max(LATENCY_BACKOFF_FLOOR, allowed / mean));
+    if (w.peak >= this.limit) this.value = this.clamp(this.value < this.ssthresh ? Math.min(this.value * 2, this.ssthresh) : this.value + 1);
     this.decided();
-  }
-
-  private mayProbe(): boolean {
-    if (this.rateLimit === undefined || this.value + 1 <= this.rateLimit.accepted) return true;
-    const now = this.now();
-    if (now < this.rateLimit.nextProbeAt) return false;
-    this.rateLimit.nextProbeAt = now + RATE_LIMIT_PROBE_MS;
-    return true;
   }
 
   private cut(factor: number): void {
@@ -190,40 +233,14 @@ export class ConcurrencyLimiter {
   private decided(): void {
     this.epoch++;
     this.window = { answered: 0, latencyMs: 0, peak: this.inFlight };
-    this.onLimit(this.limit);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.onChange({ limit: this.limit, pacePerSec: this.pacePerSec });
   }
 
   private clamp(value: number): number {
-    return Math.max(this.o.min, Math.min(this.o.max, this.recoveryCap ?? Infinity, value));
-  }
-}
-
-/** The latencies of the calls answered in the last second, summed. */
-class LastSecond {
-  private readonly at: number[] = [];
-  private readonly latencyMs: number[] = [];
-  private head = 0;
-  private total = 0;
-
-  add(now: number, latencyMs: number): void {
-    this.at.push(now);
-    this.latencyMs.push(latencyMs);
-    this.total += latencyMs;
-    this.expire(now);
-  }
-
-  sum(now: number): number {
-    this.expire(now);
-    return this.total;
-  }
-
-  private expire(now: number): void {
-    while (this.head < this.at.length && this.at[this.head]! <= now - 1000) this.total -= this.latencyMs[this.head++]!;
-    // Compact now and then instead of shifting on every expiry.
-    if (this.head > 1024 && this.head * 2 > this.at.length) {
-      this.at.splice(0, this.head);
-      this.latencyMs.splice(0, this.head);
-      this.head = 0;
-    }
+    return Math.max(this.o.min, Math.min(this.o.max, value));
   }
 }

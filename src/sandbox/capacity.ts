@@ -1,25 +1,26 @@
 /**
- * A vendor's per-merchant rate limit: at most `perSecond` calls admitted in any 1-second span.
- * A ring of the last `perSecond` admission times: a call is admitted when the oldest of them is
- * a second old, so a steady caller above the limit gets exactly the limit, spread as it sent.
+ * A vendor's per-merchant rate limit: at most `perSecond` calls admitted in each wall-clock
+ * second, the rest refused (a QPS counter, as gateways keep them).
  */
-export class CapacityWindow {
-  private readonly admitted: number[];
-  private next = 0;
+export class PerSecondCapacity {
+  private second = -Infinity;
+  private admitted = 0;
 
   constructor(
-    perSecond: number,
+    private readonly perSecond: number,
     private readonly now: () => number = Date.now,
   ) {
     if (!Number.isInteger(perSecond) || perSecond < 1) throw new Error('capacity must be a positive integer per second');
-    this.admitted = new Array<number>(perSecond).fill(-Infinity);
   }
 
   tryAdmit(): boolean {
-    const t = this.now();
-    if (t - this.admitted[this.next]! < 1000) return false;
-    this.admitted[this.next] = t;
-    this.next = (this.next + 1) % this.admitted.length;
+    const second = Math.floor(this.now() / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.admitted = 0;
+    }
+    if (this.admitted >= this.perSecond) return false;
+    this.admitted++;
     return true;
   }
 }

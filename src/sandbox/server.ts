@@ -5,10 +5,10 @@ import { generateKeyPair } from '../api/keys';
 import { signMessage, verifyMessage } from '../api/signing';
 import { CAPTURE_PATH, type CaptureRequest } from '../api/types';
 import { validateCaptureRequest } from '../api/validate';
-import { CapacityWindow } from './capacity';
+import { PerSecondCapacity } from './capacity';
 import { resultBody } from './responses';
 import { planCapture } from './scenarios';
-import { SandboxStore, type RequestStats, type SandboxTotals } from './store';
+import { SandboxStore, type RequestStats, type SandboxTotals, type SecondCounts } from './store';
 
 export interface SandboxOptions {
   /** Default 127.0.0.1. */
@@ -30,7 +30,7 @@ export interface SandboxOptions {
   /** How late `timeout-<n>-` calls are answered; must exceed the client's timeout. */
   timeoutDelayMs?: number;
   /**
-   * Calls admitted in any 1-second span (0: no limit); the rest are answered U
+   * Calls admitted in each wall-clock second (0: no limit); the rest are answered U
    * REQUEST_TRAFFIC_EXCEED_LIMIT after the plain latency, without touching any capture.
    */
   capacityPerSec?: number;
@@ -43,6 +43,8 @@ export interface Sandbox {
   /** Verifies the sandbox's responses (the client's vendorPublicKey). */
   publicKey: KeyObject;
   stats(): SandboxTotals;
+  /** Calls, captures and rate-limited answers per wall-clock second. */
+  seconds(): SecondCounts[];
   requestStats(captureRequestId: string): RequestStats;
   reset(): void;
   close(): Promise<void>;
@@ -116,7 +118,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const jitterMs = options.jitterMs ?? 0;
   const timeoutDelayMs = options.timeoutDelayMs ?? 3000;
   const latencyPerConcurrentMs = options.latencyPerConcurrentMs ?? 0;
-  const capacity = options.capacityPerSec ? new CapacityWindow(options.capacityPerSec) : undefined;
+  const capacity = options.capacityPerSec ? new PerSecondCapacity(options.capacityPerSec) : undefined;
   const store = new SandboxStore(BigInt(options.authorizedAmount ?? '1000000'));
   const delays = new Delays();
 
@@ -182,6 +184,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   function route(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (req.method === 'POST' && url.pathname === CAPTURE_PATH) return handleCapture(req, res, url.pathname);
+    if (req.method === 'GET' && url.pathname === '/sandbox/stats/seconds') return sendJson(res, 200, store.seconds());
     if (req.method === 'GET' && url.pathname === '/sandbox/stats') {
       const id = url.searchParams.get('captureRequestId');
       return sendJson(res, 200, id === null ? store.stats() : store.requestStats(id));
@@ -210,6 +213,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     url: `http://${host}:${port}`,
     publicKey: createPublicKey(privateKey),
     stats: () => store.stats(),
+    seconds: () => store.seconds(),
     requestStats: (id) => store.requestStats(id),
     reset: () => store.reset(),
     close: () =>

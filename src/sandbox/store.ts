@@ -31,6 +31,17 @@ export interface SandboxTotals {
   maxConcurrent: number;
 }
 
+/** What the sandbox counted in one wall-clock second (epoch seconds). */
+export interface SecondCounts {
+  second: number;
+  calls: number;
+  captures: number;
+  rateLimited: number;
+}
+
+// Seconds of per-second counts kept: enough for a benchmark's outage and recovery.
+const KEEP_SECONDS = 900;
+
 export interface RequestStats {
   captureRequestId: string;
   calls: number;
@@ -50,11 +61,16 @@ export class SandboxStore {
   private payments = new Map<string, Payment>();
   private requests = new Map<string, RequestRecord>();
   private totals: SandboxTotals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 0 };
+  private readonly bySecond = new Map<number, SecondCounts>();
 
-  constructor(private readonly authorizedAmount: bigint) {}
+  constructor(
+    private readonly authorizedAmount: bigint,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   enter(): void {
     this.totals.calls++;
+    this.perSecond('calls');
     this.totals.inFlight++;
     if (this.totals.inFlight > this.totals.maxConcurrent) this.totals.maxConcurrent = this.totals.inFlight;
   }
@@ -69,6 +85,7 @@ export class SandboxStore {
 
   rateLimit(): void {
     this.totals.rateLimited++;
+    this.perSecond('rateLimited');
   }
 
   /** Counts a call; returns how many calls this id has had, or null when its fields changed. */
@@ -108,6 +125,7 @@ export class SandboxStore {
       }
       payment.captured += amount;
       this.totals.captures++;
+      this.perSecond('captures');
       const captureId = randomUUID().replace(/-/g, '');
       const captureTime = isoSeconds(new Date());
       const acquirerReferenceNo = `acq${captureId.slice(0, 20)}`;
@@ -126,6 +144,23 @@ export class SandboxStore {
     return { ...this.totals };
   }
 
+  /** The counts of the last seconds that had any, oldest first. */
+  seconds(): SecondCounts[] {
+    return [...this.bySecond.values()].map((counts) => ({ ...counts }));
+  }
+
+  private perSecond(key: 'calls' | 'captures' | 'rateLimited'): void {
+    const second = Math.floor(this.now() / 1000);
+    let counts = this.bySecond.get(second);
+    if (!counts) {
+      counts = { second, calls: 0, captures: 0, rateLimited: 0 };
+      this.bySecond.set(second, counts);
+      // A Map iterates in insertion order: the first key is the oldest second.
+      if (this.bySecond.size > KEEP_SECONDS) this.bySecond.delete(this.bySecond.keys().next().value!);
+    }
+    counts[key]++;
+  }
+
   requestStats(captureRequestId: string): RequestStats {
     const rec = this.requests.get(captureRequestId);
     const stats: RequestStats = { captureRequestId, calls: rec?.calls ?? 0, finalStatus: rec?.final?.status ?? null };
@@ -137,6 +172,7 @@ export class SandboxStore {
   reset(): void {
     this.payments.clear();
     this.requests.clear();
+    this.bySecond.clear();
     const { inFlight } = this.totals;
     this.totals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight, maxConcurrent: inFlight };
   }

@@ -20,9 +20,11 @@ describe('worker: the call rate the vendor sees', () => {
     const h = new WorkerHarness('ratelimit', 3);
     // 100 ms calls: about 15 concurrent carry the capacity, so one more or less is a step of 7%.
     await h.setup({ capacityPerSec: capacity, latencyMs: 100, jitterMs: 10 });
-    const sampler = new CallRateSampler(async () => h.sandbox.stats());
+    let limit: (() => Promise<number | undefined>) | undefined;
+    const sampler = new CallRateSampler(async () => h.sandbox.seconds(), async () => limit?.());
     try {
-      await h.startWorker();
+      const { worker } = await h.startWorker();
+      limit = async () => (await worker.metrics.apiConcurrencyLimit.get()).values[0]?.value;
       // A backlog for longer than the measurement: unlimited, the worker would call several times faster.
       await h.produce(requests('rl', 0, 3600));
       while (!sampler.samples.some((s) => s.calls > 0)) await sleep(200);
@@ -47,11 +49,13 @@ describe('worker: the call rate the vendor sees', () => {
     await h.setup(vendor);
     const port = Number(new URL(h.sandbox.url).port);
     let up = true;
-    const sampler = new CallRateSampler(async () => (up ? h.sandbox.stats() : null));
+    let limit: (() => Promise<number | undefined>) | undefined;
+    const sampler = new CallRateSampler(async () => (up ? h.sandbox.seconds() : null), async () => limit?.());
     let producing = true;
     let produced = 0;
     try {
-      await h.startWorker();
+      const { worker } = await h.startWorker();
+      limit = async () => (await worker.metrics.apiConcurrencyLimit.get()).values[0]?.value;
       const production = (async () => {
         for (; producing; produced += 10) {
           await h.produce(requests('rc', produced, 10));

@@ -1,12 +1,27 @@
 import type { CaptureResult } from '../../../src/api/types';
-import { ConcurrencyLimiter, signalOf, type CallSignal, type LimiterOptions, type Release } from '../../../src/pipeline/concurrency-limiter';
+import { ConcurrencyLimiter, signalOf, type CallSignal, type LimiterClock, type LimiterOptions, type Release } from '../../../src/pipeline/concurrency-limiter';
 
 const OPTIONS: LimiterOptions = { min: 2, initial: 4, max: 64, latencyTolerance: 1.5 };
 
+/** Time that moves only when told to, with the timers due by then. */
+class FakeClock implements LimiterClock {
+  private t = 1_000_000;
+  private timers: Array<{ at: number; fn: () => void }> = [];
+  readonly now = (): number => this.t;
+  readonly after = (ms: number, fn: () => void): void => void this.timers.push({ at: this.t + ms, fn });
+
+  advance(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((timer) => timer.at <= this.t);
+    this.timers = this.timers.filter((timer) => timer.at > this.t);
+    for (const timer of due) timer.fn();
+  }
+}
+
 function limiter(options: Partial<LimiterOptions> = {}) {
   const limits: number[] = [];
-  const clock = { now: 1_000_000 };
-  const l = new ConcurrencyLimiter({ ...OPTIONS, ...options }, (limit) => limits.push(limit), () => clock.now);
+  const clock = new FakeClock();
+  const l = new ConcurrencyLimiter({ ...OPTIONS, ...options }, ({ limit }) => limits.push(limit), clock);
   return { l, limits, clock };
 }
 
@@ -15,7 +30,7 @@ function take(l: ConcurrencyLimiter, n: number): Promise<Release[]> {
 }
 
 /** One judged window (max(limit, 10) answers), sent `limit` at a time so every batch fills the limit. */
-async function fullWindow(l: ConcurrencyLimiter, latencyMs: number, clock = { now: 0 }): Promise<void> {
+async function fullWindow(l: ConcurrencyLimiter, latencyMs: number, clock = new FakeClock()): Promise<void> {
   for (let left = Math.max(10, l.limit); left > 0; ) {
     const batch = Math.min(left, l.limit);
     await answered(l, clock, batch, latencyMs);
@@ -24,10 +39,52 @@ async function fullWindow(l: ConcurrencyLimiter, latencyMs: number, clock = { no
 }
 
 /** `n` calls at once (n ≤ limit), answered after `latencyMs` on the clock. */
-async function answered(l: ConcurrencyLimiter, clock: { now: number }, n: number, latencyMs: number): Promise<void> {
+async function answered(l: ConcurrencyLimiter, clock: FakeClock, n: number, latencyMs: number): Promise<void> {
   const releases = await take(l, n);
-  clock.now += latencyMs;
+  clock.advance(latencyMs);
   for (const release of releases) release('ok', latencyMs);
+}
+
+/** An API answering every call `latencyMs` after it went out, on a clock moved 5 ms at a time. */
+class Api {
+  private readonly out: Array<{ at: number; release: Release }> = [];
+
+  constructor(
+    private readonly l: ConcurrencyLimiter,
+    private readonly clock: FakeClock,
+    private readonly latencyMs: number,
+  ) {}
+
+  /** `calls` more calls arrive at once, then `forMs` pass; returns when the calls that went out meanwhile did. */
+  async serve(calls: number, forMs: number): Promise<number[]> {
+    const sent: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      void this.l.acquire().then((release) => {
+        sent.push(this.clock.now());
+        this.out.push({ at: this.clock.now(), release });
+      });
+    }
+    for (const end = this.clock.now() + forMs; this.clock.now() < end; ) {
+      await flush();
+      this.clock.advance(5);
+      for (const call of this.out.filter((c) => this.clock.now() - c.at >= this.latencyMs)) {
+        this.out.splice(this.out.indexOf(call), 1);
+        call.release('ok', this.latencyMs);
+      }
+    }
+    await flush();
+    return sent;
+  }
+}
+
+/** The most calls sent in any 1-second span. */
+function busiestSecond(sent: number[]): number {
+  let most = 0;
+  for (let first = 0, last = 0; last < sent.length; last++) {
+    while (sent[last]! - sent[first]! >= 1000) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
 }
 
 /** Starts an acquire and tracks whether it was granted. */
@@ -93,40 +150,31 @@ describe('ConcurrencyLimiter', () => {
     expect(l.limit).toBe(8);
   });
 
-  it('a rate-limit answer sets the limit to the concurrency the vendor accepted in the last second, less 5%; the refusals that follow do not cut again', async () => {
+  it('a rate-limit answer paces calls at 95% of those the vendor accepted in the last second; its refusals of the next two seconds cut nothing more', async () => {
     const { l, clock } = limiter({ initial: 32 });
-    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // it carried 16 calls at a time
-    expect(l.limit).toBe(32); // never filled, so never grown
+    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // 160 accepted in the last second
+    expect(l.pacePerSec).toBeUndefined();
     const refused = await take(l, 3);
     refused[0]!('rate-limited', 10);
-    expect(l.limit).toBe(15); // 0.95 × 16
+    expect(l.pacePerSec).toBe(152);
+    expect(l.limit).toBe(32); // a rate, not fewer calls at a time
+    clock.advance(1900);
     refused[1]!('rate-limited', 10);
+    expect(l.pacePerSec).toBe(152);
+    clock.advance(100); // two seconds on, a refusal means the pace is still too high
     refused[2]!('rate-limited', 10);
-    expect(l.limit).toBe(15);
+    expect(l.pacePerSec).toBe(1); // nothing was accepted in the last second: the least pace there is
   });
 
-  it('after a rate-limit answer the limit grows at most once a second', async () => {
+  it('a pace lets that many calls go in any second, and rises 2% a second while it holds calls back', async () => {
     const { l, clock } = limiter({ initial: 32 });
     for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100);
     (await l.acquire())('rate-limited', 10);
-    for (let i = 0; i < 9; i++) await answered(l, clock, 15, 100); // full windows for 0.9 s
-    expect(l.limit).toBe(15);
-    await answered(l, clock, 15, 100); // a second after the refusal
-    expect(l.limit).toBe(16);
-    for (let i = 0; i < 5; i++) await answered(l, clock, 16, 100);
-    expect(l.limit).toBe(16);
-  });
-
-  it('after a rate-limit answer a cut below what the vendor accepted grows back at the usual pace', async () => {
-    const { l, clock } = limiter({ initial: 32 });
-    for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // the vendor accepted 16 at a time
-    (await l.acquire())('rate-limited', 10);
-    await fullWindow(l, 250, clock); // a slow round trip: 20% off
-    expect(l.limit).toBe(12);
-    for (let i = 0; i < 3; i++) await fullWindow(l, 100, clock);
-    expect(l.limit).toBe(15); // +1 a round trip up to what the vendor accepted
-    await fullWindow(l, 100, clock);
-    expect(l.limit).toBe(15); // beyond it, once a second
+    const api = new Api(l, clock, 100);
+    const sent = await api.serve(600, 3000);
+    expect(busiestSecond(sent.filter((t) => t < sent[0]! + 1000))).toBeLessThanOrEqual(152);
+    expect(l.pacePerSec).toBe(161); // 152 → 155 → 158 → 161
+    expect(busiestSecond(sent)).toBeLessThanOrEqual(161);
   });
 
   it('shrinks in proportion when latency grows past tolerance × baseline, at most 20% a window', async () => {
@@ -135,12 +183,12 @@ describe('ConcurrencyLimiter', () => {
     expect(l.limit).toBe(64);
     await fullWindow(l, 30); // 1.5 × baseline: still within tolerance
     expect(l.limit).toBe(64);
-    await fullWindow(l, 36); // allowed 30 ms of 36
-    expect(l.limit).toBe(53);
+    await fullWindow(l, 36); // allowed 1.5 × 20.5 ms (the 30 ms window moved the baseline a little) of 36
+    expect(l.limit).toBe(54);
     await fullWindow(l, 200); // far over, or this process paused: 20% off, not 85%
-    expect(l.limit).toBe(42);
+    expect(l.limit).toBe(43);
     await fullWindow(l, 20);
-    expect(l.limit).toBe(43); // the cuts ended slow start
+    expect(l.limit).toBe(44); // the cuts ended slow start
   });
 
   it('stays within [min, max]', async () => {
@@ -151,16 +199,15 @@ describe('ConcurrencyLimiter', () => {
     expect(l.limit).toBe(5);
   });
 
-  it('at the minimum, a window still too slow becomes the baseline and the limit grows again', async () => {
-    const { l } = limiter({ initial: 2 });
-    await fullWindow(l, 10); // baseline 10 ms; 2 → 4
-    await fullWindow(l, 50);
-    await fullWindow(l, 50); // 4 → 3.2 → 2.56: the minimum
-    expect(l.limit).toBe(2);
-    await fullWindow(l, 50); // as slow at the minimum: 50 ms is the API's latency now
-    expect(l.limit).toBe(2);
-    await fullWindow(l, 50);
-    expect(l.limit).toBe(3);
+  it('follows a latency that is higher for good: the limit stops shrinking and grows again', async () => {
+    const { l, limits } = limiter({ initial: 8 });
+    for (let i = 0; i < 3; i++) await fullWindow(l, 10);
+    expect(l.limit).toBe(64);
+    const before = limits.length;
+    for (let i = 0; i < 60; i++) await fullWindow(l, 40); // four times slower from now on
+    const after = limits.slice(before);
+    expect(Math.min(...after)).toBe(2);
+    expect(l.limit).toBeGreaterThan(10);
   });
 
   it('restart() returns to slow start at the initial window and lets waiting calls go only that many at a time', async () => {
@@ -183,26 +230,27 @@ describe('ConcurrencyLimiter', () => {
     expect(waiting.filter((w) => w.release).length).toBe(8);
   });
 
-  it('after an outage the limit stays within 1.8 × the concurrency carried before it, until the backlog is gone', async () => {
+  it('after an outage calls go out at most at 1.8 × the steady rate in any second, until the backlog is gone', async () => {
     const { l, clock } = limiter({ initial: 10 });
-    for (let i = 0; i < 60; i++) await answered(l, clock, 5, 100); // steady: 5 calls at a time
-    expect(l.limit).toBe(10);
-    const outage = await take(l, 10);
+    for (let i = 0; i < 60; i++) await answered(l, clock, 5, 100); // steady: 50 calls/s
+    const outage = await take(l, 5);
     for (const release of outage) release('fault', 1);
+    clock.advance(30_000);
     l.restart();
-    expect(l.limit).toBe(8); // 1.8 × 5 = 9, just under: the average of the windows still converging
-    for (let i = 0; i < 20; i++) await fullWindow(l, 100, clock); // the backlog: always full
-    expect(l.limit).toBe(8);
-    // A second outage during the recovery keeps its cap rather than taking twice the recovery's rate.
+    const api = new Api(l, clock, 50);
+    const recovering = await api.serve(300, 3000);
+    expect(busiestSecond(recovering)).toBeLessThanOrEqual(90);
+    expect(recovering.length).toBeGreaterThanOrEqual(250); // it drains at that pace, not slower
+    // A second outage during the recovery keeps its pace.
     l.restart();
-    for (let i = 0; i < 5; i++) await fullWindow(l, 100, clock);
-    expect(l.limit).toBe(8);
-    for (let i = 0; i < 4; i++) await answered(l, clock, 3, 100); // a window the calls no longer fill: drained
-    await fullWindow(l, 100, clock);
-    expect(l.limit).toBe(17); // slow start again from the cap: 2 × 8.9
+    expect(busiestSecond(await api.serve(100, 2000))).toBeLessThanOrEqual(90);
+    // The backlog gone, steady calls again: a judged window with no call waiting ends the pace.
+    await api.serve(0, 1000);
+    for (let i = 0; i < 20; i++) await answered(l, clock, 5, 100);
+    expect(busiestSecond(await api.serve(400, 1000))).toBeGreaterThan(150);
   });
 
-  it('a restart of an instance that never judged a window has no recovery cap', async () => {
+  it('a restart of an instance that never judged a window does not pace calls', async () => {
     const { l } = limiter({ initial: 4 });
     l.restart();
     for (let i = 0; i < 5; i++) await fullWindow(l, 20);

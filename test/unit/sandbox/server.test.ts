@@ -96,6 +96,10 @@ describe('sandbox server', () => {
     expect(await perId.body.json()).toMatchObject({ captureRequestId: 'req-1', calls: 2, finalStatus: 'S' });
     const totals = await request(`${sandbox.url}/sandbox/stats`);
     expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 1 });
+    const seconds = await request(`${sandbox.url}/sandbox/stats/seconds`);
+    const counted = (await seconds.body.json()) as Array<{ calls: number; captures: number }>;
+    expect(counted.reduce((sum, s) => sum + s.calls, 0)).toBe(2);
+    expect(counted.reduce((sum, s) => sum + s.captures, 0)).toBe(1);
     const reset = await request(`${sandbox.url}/sandbox/reset`, { method: 'POST' });
     expect(reset.statusCode).toBe(200);
     await reset.body.dump();
@@ -116,6 +120,8 @@ describe('sandbox server', () => {
 
   it('answers calls over its capacity per second with a signed U REQUEST_TRAFFIC_EXCEED_LIMIT, capturing nothing for them', async () => {
     const limited = await sandboxWith({ capacityPerSec: 3 });
+    // All five within one wall-clock second.
+    while (Date.now() % 1000 > 200) await new Promise((r) => setTimeout(r, 20));
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call(limited, captureBody('p', `rl-${i}`))));
     const codes = results.map((r) => `${r.status} ${r.json.result?.resultStatus} ${r.json.result?.resultCode}`).sort();
     expect(codes).toEqual(['200 S SUCCESS', '200 S SUCCESS', '200 S SUCCESS', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT']);

@@ -53,6 +53,23 @@ describe('SandboxStore', () => {
     expect(store.requestStats('a')).toEqual({ captureRequestId: 'a', calls: 2, finalStatus: 'F' });
   });
 
+  it('counts calls, captures and rate-limited answers per wall-clock second', () => {
+    let now = 5_000_400;
+    const store = new SandboxStore(1000n, () => now);
+    store.enter();
+    capture(store, req('a', '10'));
+    store.enter();
+    store.rateLimit();
+    now = 5_001_000;
+    store.enter();
+    expect(store.seconds()).toEqual([
+      { second: 5000, calls: 2, captures: 1, rateLimited: 1 },
+      { second: 5001, calls: 1, captures: 0, rateLimited: 0 },
+    ]);
+    store.reset();
+    expect(store.seconds()).toEqual([]);
+  });
+
   it('tracks peak concurrency, and reset keeps only calls still in flight', () => {
     const store = new SandboxStore(1000n);
     store.enter();
