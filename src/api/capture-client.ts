@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import { classifyResult } from './result-codes';
 import { signMessage, verifyMessage } from './signing';
-import { CAPTURE_PATH, type CaptureRequest, type CaptureResult } from './types';
+import { CAPTURE_PATH, type CallTiming, type CaptureRequest, type CaptureResult } from './types';
 import { validateCaptureRequest } from './validate';
 
 export type { Amount, CaptureRequest, CaptureResult, CaptureStatus } from './types';
@@ -69,7 +69,7 @@ export class CaptureClient {
    * Never throws for a transport fault: anything uncertain is U with a LOCAL_* code.
    * Only a signing failure (an unusable private key, before anything is sent) rejects.
    */
-  async capture(req: CaptureRequest, signal?: AbortSignal): Promise<CaptureResult> {
+  async capture(req: CaptureRequest, signal?: AbortSignal, timing?: CallTiming): Promise<CaptureResult> {
     const problem = validateCaptureRequest(req);
     if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: problem.message, local: true };
 
@@ -98,6 +98,7 @@ export class CaptureClient {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const sentAt = performance.now();
       const res = await this.pool.request({
         method: 'POST',
         path: this.path,
@@ -111,6 +112,7 @@ export class CaptureClient {
         signal: controller.signal,
       });
       const responseBody = Buffer.from(await res.body.arrayBuffer());
+      if (timing) timing.roundTripMs = performance.now() - sentAt;
       return await this.interpret(res.statusCode, res.headers, responseBody);
     } catch (err) {
       if (timedOut) return unknown(LOCAL_CODES.timeout, `no complete response within ${this.o.timeoutMs} ms`);

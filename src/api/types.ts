@@ -26,4 +26,12 @@ export interface CaptureResult {
   httpStatus?: number;
 }
 
+/**
+ * Filled in by a call: request sent to response read, without signing and verification. That is
+ * the vendor's latency; signing waits for the thread pool, which grows with this host's load.
+ */
+export interface CallTiming {
+  roundTripMs?: number;
+}
+
 export const CAPTURE_PATH = '/ams/api/v1/payments/capture';

@@ -1,5 +1,5 @@
 import { validateCaptureRequest } from '../api/validate';
-import type { CaptureRequest, CaptureResult } from '../api/types';
+import type { CallTiming, CaptureRequest, CaptureResult } from '../api/types';
 import type { WorkerConfig } from '../config/config';
 import { EventCodec, UndecodableRecordError } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
@@ -29,7 +29,7 @@ function decodeKey(bytes: Buffer): string | undefined {
 
 /** The one thing the pipeline needs from the API client. */
 export interface CaptureApi {
-  capture(request: CaptureRequest): Promise<CaptureResult>;
+  capture(request: CaptureRequest, signal?: AbortSignal, timing?: CallTiming): Promise<CaptureResult>;
 }
 
 /** Which attempt a record is for: 1 for a request, later ones from its retry headers. */
@@ -177,15 +177,17 @@ export class RecordProcessor {
     const probe = await breaker.admit();
     const timer = metrics.apiLatency.startTimer();
     let result: CaptureResult | undefined;
+    const timing: CallTiming = {};
     try {
-      result = await api.capture(request);
+      result = await api.capture(request, undefined, timing);
       return result;
     } finally {
       const seconds = timer({ status: result?.status ?? 'U' });
       breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
       const signal = signalOf(result);
       if (signal === 'rate-limited') metrics.apiRateLimited.inc();
-      release(signal, seconds * 1000);
+      // The vendor's share of the time when known: this host's own queueing must not cut the limit.
+      release(signal, timing.roundTripMs ?? seconds * 1000);
     }
   }
 }
