@@ -53,8 +53,11 @@ const PACE_PROBE = 1.02;
 const PACE_PROBE_MS = 1000;
 // Fewer samples than this make a latency mean too noisy to act on.
 const MIN_WINDOW = 10;
-// After an outage the backlog drains at up to this multiple of the call rate before it.
+// After an outage the backlog drains at up to this multiple of the call rate before it; it is
+// gone when no call waits and the calls of the last second are back under RECOVERED × that rate
+// (a queue that is empty for a moment, between two fetches of the backlog, is not enough).
 const RECOVERY_FACTOR = 1.8;
+const RECOVERED = 1.2;
 // The newest judged window's weight in the steady call rate: an average of about the last five.
 const STEADY_SMOOTHING = 0.2;
 
@@ -86,10 +89,10 @@ export function signalOf(result: CaptureResult | undefined): CallSignal {
  *   second, to find the limit again if it was raised.
  * - A new instance, and restart() after an outage, begin in slow start at the initial window,
  *   so the calls waiting for the circuit go out a few at a time instead of all at once. After a
- *   restart calls are also paced at 1.8 × the call rate before the outage until a judged window
- *   finds no call waiting (the backlog is gone): a vendor that has just come back gets the
- *   backlog at under twice the steady rate, whether or not it shows its load (as the slow-start
- *   windows of Envoy and AWS load balancers do for a recovered host).
+ *   restart calls are also paced at 1.8 × the call rate before the outage until the backlog is
+ *   gone (no call waiting, and the rate back near the steady one): a vendor that has just come
+ *   back gets the backlog at under twice the steady rate, whether or not it shows its load (as
+ *   the slow-start windows of Envoy and AWS load balancers do for a recovered host).
  *
  * Waiting calls are served in arrival order. The limit stays within [min, max].
  */
@@ -214,7 +217,7 @@ export class ConcurrencyLimiter {
     const mean = w.latencyMs / w.answered;
     const allowed = (this.baselineMs ?? mean) * this.o.latencyTolerance;
     this.baselineMs = this.baselineMs === undefined ? mean : this.baselineMs + BASELINE_SMOOTHING * (Math.min(mean, allowed) - this.baselineMs);
-    if (this.queue.length === 0) this.recoveryPerSec = undefined;
+    if (this.recovered()) this.recoveryPerSec = undefined;
     if (this.recoveryPerSec === undefined) {
       const perSec = this.accepted.count();
       this.steadyPerSec = this.steadyPerSec === undefined ? perSec : this.steadyPerSec + STEADY_SMOOTHING * (perSec - this.steadyPerSec);
@@ -222,6 +225,11 @@ export class ConcurrencyLimiter {
     if (mean > allowed) return this.cut(Math.max(LATENCY_BACKOFF_FLOOR, allowed / mean));
     if (w.peak >= this.limit) this.value = this.clamp(this.value < this.ssthresh ? Math.min(this.value * 2, this.ssthresh) : this.value + 1);
     this.decided();
+  }
+
+  /** The backlog of an outage is gone: no call waits, and the calls of the last second are back near the steady rate. */
+  private recovered(): boolean {
+    return this.queue.length === 0 && this.steadyPerSec !== undefined && this.sent.count() < RECOVERED * this.steadyPerSec;
   }
 
   private cut(factor: number): void {
