@@ -53,9 +53,10 @@ const PACE_PROBE = 1.02;
 const PACE_PROBE_MS = 1000;
 // Fewer samples than this make a latency mean too noisy to act on.
 const MIN_WINDOW = 10;
-// After an outage the backlog drains at up to this multiple of the call rate before it; it is
-// gone when no call waits and the calls of the last second are back under RECOVERED × that rate
-// (a queue that is empty for a moment, between two fetches of the backlog, is not enough).
+// After an outage the backlog drains at up to this multiple of the call rate before it. An
+// outage of d seconds left d seconds of calls, which take d / (factor - 1) seconds to drain;
+// after that the backlog is gone when no call waits and the calls of the last second are back
+// under RECOVERED × that rate (a pipeline that stalls for a moment leaves none waiting too).
 const RECOVERY_FACTOR = 1.8;
 const RECOVERED = 1.2;
 // The newest judged window's weight in the steady call rate: an average of about the last five.
@@ -90,9 +91,10 @@ export function signalOf(result: CaptureResult | undefined): CallSignal {
  * - A new instance, and restart() after an outage, begin in slow start at the initial window,
  *   so the calls waiting for the circuit go out a few at a time instead of all at once. After a
  *   restart calls are also paced at 1.8 × the call rate before the outage until the backlog is
- *   gone (no call waiting, and the rate back near the steady one): a vendor that has just come
- *   back gets the backlog at under twice the steady rate, whether or not it shows its load (as
- *   the slow-start windows of Envoy and AWS load balancers do for a recovered host).
+ *   gone (the time it takes at that pace has passed, no call waits, and the rate is back near the
+ *   steady one): a vendor that has just come back gets the backlog at under twice the steady
+ *   rate, whether or not it shows its load (as the slow-start windows of Envoy and AWS load
+ *   balancers do for a recovered host).
  *
  * Waiting calls are served in arrival order. The limit stays within [min, max].
  */
@@ -103,9 +105,10 @@ export class ConcurrencyLimiter {
   private epoch = 0;
   private window = { answered: 0, latencyMs: 0, peak: 0 };
   private baselineMs: number | undefined;
-  /** Calls answered per second in steady operation, smoothed over judged windows. */
+  /** Calls answered per second in steady operation (smoothed over judged windows), and when the last such window was judged. */
   private steadyPerSec: number | undefined;
-  private recoveryPerSec: number | undefined;
+  private steadyAt = 0;
+  private recovery: { perSec: number; until: number } | undefined;
   private vendorPace: { perSec: number; cutAt: number; probeAt: number } | undefined;
   private wakeScheduled = false;
   private readonly sent: LastSecond;
@@ -129,7 +132,7 @@ export class ConcurrencyLimiter {
 
   /** Calls per second, when calls are paced. */
   get pacePerSec(): number | undefined {
-    const paces = [this.recoveryPerSec, this.vendorPace?.perSec].filter((p) => p !== undefined);
+    const paces = [this.recovery?.perSec, this.vendorPace?.perSec].filter((p) => p !== undefined);
     return paces.length ? Math.min(...paces) : undefined;
   }
 
@@ -152,7 +155,11 @@ export class ConcurrencyLimiter {
   /** Back to slow start at the initial window; answers of calls already out no longer count. */
   restart(): void {
     // A second outage during a recovery keeps its pace. A new instance knows no steady rate: no pace.
-    if (this.recoveryPerSec === undefined && this.steadyPerSec !== undefined) this.recoveryPerSec = Math.max(1, Math.floor(RECOVERY_FACTOR * this.steadyPerSec));
+    if (this.steadyPerSec !== undefined) {
+      const now = this.clock.now();
+      const until = now + (now - this.steadyAt) / (RECOVERY_FACTOR - 1);
+      this.recovery = { perSec: this.recovery?.perSec ?? Math.max(1, Math.floor(RECOVERY_FACTOR * this.steadyPerSec)), until: Math.max(until, this.recovery?.until ?? 0) };
+    }
     this.value = this.clamp(this.o.initial);
     this.ssthresh = Infinity;
     this.decided();
@@ -217,19 +224,21 @@ export class ConcurrencyLimiter {
     const mean = w.latencyMs / w.answered;
     const allowed = (this.baselineMs ?? mean) * this.o.latencyTolerance;
     this.baselineMs = this.baselineMs === undefined ? mean : this.baselineMs + BASELINE_SMOOTHING * (Math.min(mean, allowed) - this.baselineMs);
-    if (this.recovered()) this.recoveryPerSec = undefined;
-    if (this.recoveryPerSec === undefined) {
+    if (this.recovered()) this.recovery = undefined;
+    if (!this.recovery) {
       const perSec = this.accepted.count();
       this.steadyPerSec = this.steadyPerSec === undefined ? perSec : this.steadyPerSec + STEADY_SMOOTHING * (perSec - this.steadyPerSec);
+      this.steadyAt = this.clock.now();
     }
     if (mean > allowed) return this.cut(Math.max(LATENCY_BACKOFF_FLOOR, allowed / mean));
     if (w.peak >= this.limit) this.value = this.clamp(this.value < this.ssthresh ? Math.min(this.value * 2, this.ssthresh) : this.value + 1);
     this.decided();
   }
 
-  /** The backlog of an outage is gone: no call waits, and the calls of the last second are back near the steady rate. */
+  /** The backlog of an outage is gone: drained by now, no call waits, and the calls of the last second are back near the steady rate. */
   private recovered(): boolean {
-    return this.queue.length === 0 && this.steadyPerSec !== undefined && this.sent.count() < RECOVERED * this.steadyPerSec;
+    const { recovery, steadyPerSec } = this;
+    return recovery !== undefined && steadyPerSec !== undefined && this.clock.now() >= recovery.until && this.queue.length === 0 && this.sent.count() < RECOVERED * steadyPerSec;
   }
 
   private cut(factor: number): void {
