@@ -54,7 +54,6 @@ export class CaptureWorker {
   private crashed: Error | undefined;
   /** Retry topics and their tier (null: the single retry topic of earlier releases). */
   private readonly retrySources: ReadonlyMap<string, RetryTier | null>;
-  private readonly waiting = new Set<string>();
   private readonly releaseSlot = () => {
     this.window.release();
     this.metrics.inFlight.set(this.window.inFlight);
@@ -241,15 +240,10 @@ export class CaptureWorker {
   }
 
   private setWaiting(topic: string, partition: number, waiting: boolean): void {
-    const id = `${topic}|${partition}`;
-    if (waiting) {
-      this.waiting.add(id);
-      this.intake.pausePartition(topic, partition);
-    } else {
-      this.waiting.delete(id);
-      this.intake.resumePartition(topic, partition);
-    }
-    this.metrics.retryPartitionsWaiting.set(this.waiting.size);
+    if (waiting) this.intake.pausePartition(topic, partition);
+    else this.intake.resumePartition(topic, partition);
+    // The owners know which of them wait; an owner that ended has stopped waiting first.
+    this.metrics.retryPartitionsWaiting.set(this.registry.all.filter((owner) => owner.isWaiting).length);
   }
 
   /** Work on a record never throws by design; if it does, the worker cannot vouch for its state. */

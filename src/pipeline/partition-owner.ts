@@ -29,7 +29,7 @@ export interface OwnerContext {
   onEnded(owner: PartitionOwner): void;
 }
 
-export function transactionalIdFor(prefix: string, topic: string, partition: number): string {
+function transactionalIdFor(prefix: string, topic: string, partition: number): string {
   return `${prefix}.${topic}.${partition}`;
 }
 
@@ -103,9 +103,9 @@ export class PartitionOwner implements CompletionSink {
    */
   waitUntil(dueAt: number): void {
     if (!this.active || this.waiting) return;
-    this.context.pause(this.topic, this.partition);
     this.waiting = setTimeout(() => this.stopWaiting(), Math.max(0, dueAt - Date.now()));
     this.waiting.unref();
+    this.context.pause(this.topic, this.partition);
   }
 
   /** Commits what is queued (shutdown, before leaving the group). */
