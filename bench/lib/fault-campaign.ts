@@ -1116,9 +1116,11 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
     if (!o.keepTopics) {
       await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: topicList(topics), timeout: 30_000 })).catch((e: Error) => log(`warning: could not delete campaign topics: ${e.message}`));
     }
-    if (!o.logDir && !failure && result && result.lost === 0 && result.duplicates === 0) rmSync(keyDir, { recursive: true, force: true });
+    // A worker that exited on its own is as worth a look as a lost or duplicated outcome.
+    const clean = !failure && result && result.lost === 0 && result.duplicates === 0 && result.workerRestarts.afterExit === 0 && result.workerRestarts.afterHang === 0;
+    if (!o.logDir && clean) rmSync(keyDir, { recursive: true, force: true });
     else rmSync(join(keyDir, 'merchant.pem'), { force: true });
-    if (failure || (result && (result.lost > 0 || result.duplicates > 0))) log(`logs kept in ${logDir}`);
+    if (!clean) log(`logs kept in ${logDir}`);
     log(`campaign took ${((Date.now() - runStart) / 1000).toFixed(0)}s in all`);
   }
 }

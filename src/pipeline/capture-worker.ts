@@ -95,6 +95,7 @@ export class CaptureWorker {
           this.registry.assign(assignment, memberId);
           logger.info({ assignment, memberId }, 'partitions assigned');
         },
+        onRejoin: (error, attempt, delayMs) => logger.warn({ err: error, attempt, delayMs }, 'the Kafka consumer stopped; joining the group again (partitions reopen from their committed offsets)'),
         onCrash: (error) => this.crash(error),
         onBatch: (payload) => this.onBatch(payload),
       },

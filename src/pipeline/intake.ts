@@ -6,57 +6,86 @@ export interface IntakeSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   partitionsConsumedConcurrently: number;
+  /** Waits before each rejoin after KafkaJS gave up on its consumer; one more crash in a row ends the intake. */
+  rejoinBackoffMs?: readonly number[];
 }
 
 export interface IntakeEvents {
   /** A group generation began with this member's assignment. */
   onAssignment(assignment: Record<string, number[]>, memberId: string): void;
-  /** The consumer stopped for good (KafkaJS will not restart it). */
+  /** KafkaJS gave up on its consumer and the intake is joining again with a new one. */
+  onRejoin?(error: Error, attempt: number, delayMs: number): void;
+  /** The intake stopped for good: a configuration error, or as many crashes in a row as it rejoins. */
   onCrash(error: Error): void;
   onBatch(payload: EachBatchPayload): Promise<void>;
+}
+
+// Coordinator moves and broker stalls exhaust KafkaJS's own retries within a minute or two; a
+// rejoin after that usually finds the group again.
+const REJOIN_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000];
+
+interface ErrorLike {
+  name?: string;
+  type?: string;
+  cause?: unknown;
+}
+
+/** Credentials and ACLs do not heal by rejoining: these end the intake at once. */
+export function isConfigurationError(error: unknown): boolean {
+  for (let e = error as ErrorLike | undefined, depth = 0; e && depth < 10; e = e.cause as ErrorLike | undefined, depth++) {
+    if (e.name === 'KafkaJSSASLAuthenticationError') return true;
+    if (e.type && /AUTHORIZATION_FAILED|SASL_AUTHENTICATION_FAILED|UNSUPPORTED_SASL_MECHANISM/.test(e.type)) return true;
+  }
+  return false;
 }
 
 /**
  * The KafkaJS consumer, behind the few things the pipeline does with it: join the group, hand
  * batches over, pause and resume topics, and position a partition. Offsets are never committed
- * here: they travel in each partition's transactions.
+ * here: they travel in each partition's transactions. When KafkaJS stops its consumer for good
+ * (it does after a lost group coordinator), the intake joins again with a new one; the new member
+ * id makes every partition reopen from its committed offset, so nothing is read twice unfenced.
  */
 export class Intake {
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
   private joined = false;
+  private stopped = false;
+  private crashesInARow = 0;
+  private rejoinTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly settings: IntakeSettings,
     private readonly events: IntakeEvents,
-  ) {
-    this.consumer = kafka.consumer({
-      groupId: settings.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 50,
-      // Read-ahead per partition and per fetch: a retry tier's partition is fetched and dropped at
-      // its first record not yet due, so what a fetch brings must stay small (KafkaJS: 1 MiB / 10 MiB).
-      maxBytesPerPartition: 256 * 1024,
-      maxBytes: 4 * 1024 * 1024,
-      sessionTimeout: settings.sessionTimeoutMs,
-      heartbeatInterval: settings.heartbeatIntervalMs,
-      allowAutoTopicCreation: false,
-    });
-  }
+  ) {}
 
   get hasJoined(): boolean {
     return this.joined;
   }
 
   async start(): Promise<void> {
-    const { consumer } = this;
+    const consumer = this.kafka.consumer({
+      groupId: this.settings.groupId,
+      readUncommitted: false,
+      maxWaitTimeInMs: 50,
+      // Read-ahead per partition and per fetch: a retry tier's partition is fetched and dropped at
+      // its first record not yet due, so what a fetch brings must stay small (KafkaJS: 1 MiB / 10 MiB).
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 4 * 1024 * 1024,
+      sessionTimeout: this.settings.sessionTimeoutMs,
+      heartbeatInterval: this.settings.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
     await consumer.connect();
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      if (this.consumer !== consumer) return;
       this.joined = true;
+      this.crashesInARow = 0;
       this.events.onAssignment(payload.memberAssignment, payload.memberId);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.events.onCrash(payload.error);
+      if (this.consumer === consumer && !payload.restart) this.crashed(payload.error);
     });
     await consumer.subscribe({ topics: this.settings.topics, fromBeginning: true });
     await consumer.run({
@@ -68,13 +97,17 @@ export class Intake {
   }
 
   pausePartition(topic: string, partition: number): void {
-    this.consumer.pause([{ topic, partitions: [partition] }]);
+    try {
+      this.consumer?.pause([{ topic, partitions: [partition] }]);
+    } catch {
+      // not running (rejoining): the new consumer's assignment reopens the partition anyway
+    }
   }
 
   /** Tolerates a consumer that stopped meanwhile. */
   resumePartition(topic: string, partition: number): void {
     try {
-      this.consumer.resume([{ topic, partitions: [partition] }]);
+      this.consumer?.resume([{ topic, partitions: [partition] }]);
     } catch {
       // not running
     }
@@ -83,7 +116,7 @@ export class Intake {
   /** Tolerates a consumer that never joined (nothing to pause then). */
   pauseAll(): void {
     try {
-      this.consumer.pause(this.settings.topics.map((topic) => ({ topic })));
+      this.consumer?.pause(this.settings.topics.map((topic) => ({ topic })));
     } catch {
       // not running
     }
@@ -91,10 +124,34 @@ export class Intake {
 
   /** Only applies to partitions assigned right now; a batch fetched before it is stale. */
   seek(topic: string, partition: number, offset: number): void {
-    this.consumer.seek({ topic, partition, offset: String(offset) });
+    this.consumer?.seek({ topic, partition, offset: String(offset) });
   }
 
-  disconnect(): Promise<void> {
-    return this.consumer.disconnect();
+  async disconnect(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.rejoinTimer);
+    await this.consumer?.disconnect();
+  }
+
+  /** KafkaJS has already disconnected this consumer and left the group. */
+  private crashed(error: Error): void {
+    this.joined = false;
+    if (this.stopped) return;
+    const backoff = this.settings.rejoinBackoffMs ?? REJOIN_BACKOFF_MS;
+    this.crashesInARow++;
+    if (isConfigurationError(error) || this.crashesInARow > backoff.length) {
+      this.stopped = true;
+      this.events.onCrash(error);
+      return;
+    }
+    const delayMs = backoff[this.crashesInARow - 1]!;
+    this.events.onRejoin?.(error, this.crashesInARow, delayMs);
+    this.rejoinTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.start().catch(async (startError: Error) => {
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.crashed(startError);
+      });
+    }, delayMs);
   }
 }
