@@ -111,21 +111,26 @@ export class PartitionRegistry {
     const owner = this.hooks.create(topic, partition);
     this.owners.set(id, owner);
     this.changed();
-    owner.opened.then(
-      () => {
-        if (this.owners.get(id) !== owner || !owner.active) return;
-        this.failures.delete(id);
-        this.hooks.seek(topic, partition, owner.progress.startOffset);
-      },
-      (error: Error) => {
-        this.hooks.logger.warn({ err: error, topic, partition }, 'could not open partition; retrying');
-        if (this.owners.get(id) !== owner) return;
-        this.owners.delete(id);
-        this.changed();
-        void owner.end('revoked');
-        if (!this.closed && this.assigned.has(id)) this.reopenLater(topic, partition);
-      },
-    );
+    void this.position(id, owner);
+  }
+
+  /** Once open, the consumer is positioned at the owner's start; failing either is retried with backoff. */
+  private async position(id: string, owner: PartitionOwner): Promise<void> {
+    const { topic, partition } = owner;
+    try {
+      await owner.opened;
+      if (this.owners.get(id) !== owner || !owner.active) return;
+      // Throws while KafkaJS restarts its consumer: the owner must not run from a position it did not set.
+      this.hooks.seek(topic, partition, owner.progress.startOffset);
+      this.failures.delete(id);
+    } catch (error) {
+      this.hooks.logger.warn({ err: error, topic, partition }, 'could not open partition; retrying');
+      if (this.owners.get(id) !== owner) return;
+      this.owners.delete(id);
+      this.changed();
+      void owner.end('revoked');
+      if (!this.closed && this.assigned.has(id)) this.reopenLater(topic, partition);
+    }
   }
 
   private drop(id: string, owner: PartitionOwner, state: 'revoked'): void {

@@ -32,7 +32,7 @@ class FakeOwner {
   }
 }
 
-function setup(fencedReopenMs = 1000) {
+function setup(fencedReopenMs = 1000, seekFails = () => false) {
   const created: FakeOwner[] = [];
   const seeks: string[] = [];
   const registry = new PartitionRegistry({
@@ -41,7 +41,10 @@ function setup(fencedReopenMs = 1000) {
       created.push(owner);
       return owner as unknown as PartitionOwner;
     },
-    seek: (topic, partition, offset) => seeks.push(`${topic}/${partition}@${offset}`),
+    seek: (topic, partition, offset) => {
+      if (seekFails()) throw new Error('Consumer group was not initialized, consumer#run must be called first');
+      seeks.push(`${topic}/${partition}@${offset}`);
+    },
     logger: createLogger('silent'),
     fencedReopenMs,
   });
@@ -114,6 +117,24 @@ describe('PartitionRegistry', () => {
     registry.assign({ req: [] }, 'm1');
     jest.advanceTimersByTime(5000);
     expect(created).toHaveLength(1);
+  });
+
+  it('ends an owner the consumer could not be positioned for (KafkaJS restarting it) and opens the partition again', async () => {
+    jest.useFakeTimers();
+    let consumerDown = true;
+    const { registry, created, seeks } = setup(1000, () => consumerDown);
+    registry.assign({ req: [0] }, 'm1');
+    created[0].open();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(created[0].state).toBe('revoked');
+    expect(await registry.owner('req', 0)).toBeUndefined();
+    consumerDown = false;
+    await jest.advanceTimersByTimeAsync(300);
+    expect(created).toHaveLength(2);
+    created[1].open();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(seeks).toEqual(['req/0@101']);
+    expect(await registry.owner('req', 0)).toBe(created[1]);
   });
 
   it('retries opening a partition whose owner could not open', async () => {
