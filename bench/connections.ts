@@ -5,6 +5,8 @@
  *
  *   npx tsx bench/connections.ts [--partitions 12,48] [--events 2000]
  */
+// First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
+import '../src/app/install-aborted-filter';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

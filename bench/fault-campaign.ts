@@ -14,6 +14,8 @@
  * bench/results/fault-campaign-logs/ (git-ignored *.log). Exit code 1 when a request was lost, an
  * outcome was duplicated, the run timed out or the broker was not left healthy.
  */
+// First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
+import '../src/app/install-aborted-filter';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -11,6 +11,8 @@
  *
  * Writes bench/results/recovery-latest.json. Exit code 1 when a peak exceeds twice the steady rate.
  */
+// First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
+import '../src/app/install-aborted-filter';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
