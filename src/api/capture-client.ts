@@ -2,8 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Pool, type Dispatcher } from 'undici';
 import { classifyResult } from './result-codes';
 import { signMessage, verifyMessage } from './signing';
-import { CAPTURE_PATH, type CallTiming, type CaptureRequest, type CaptureResult } from './types';
-import { validateCaptureRequest } from './validate';
+import { CAPTURE_PATH, LOCAL_CODES, type CallTiming, type CaptureRequest, type CaptureResult } from './types';
 
 export type { Amount, CaptureRequest, CaptureResult, CaptureStatus } from './types';
 
@@ -20,15 +19,9 @@ export interface CaptureClientOptions {
   path?: string;
 }
 
-/** Local result codes: the outcome is unknown because of a fault on the way, not a vendor answer. */
-export const LOCAL_CODES = {
-  timeout: 'LOCAL_TIMEOUT',
-  connection: 'LOCAL_CONNECTION_ERROR',
-  http5xx: 'LOCAL_HTTP_5XX',
-  badBody: 'LOCAL_BAD_BODY',
-  badSignature: 'LOCAL_BAD_SIGNATURE',
-  aborted: 'LOCAL_ABORTED',
-} as const;
+
+/** A capture answer is a few hundred bytes; anything far larger is not read, let alone verified. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 type ResponseHeaders = Dispatcher.ResponseData['headers'];
 
@@ -45,6 +38,30 @@ function header(headers: ResponseHeaders, name: string): string | undefined {
 
 function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Undefined when the body is longer than `max` (the rest is discarded unread). */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    length += (chunk as Buffer).length;
+    if (length > max) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, length);
+}
+
+/** Which field of a success answer names something else than the request (a success is bound to what was sent). */
+function differsFrom(req: CaptureRequest, json: Record<string, unknown>): string | undefined {
+  const amount = (typeof json.captureAmount === 'object' && json.captureAmount !== null ? json.captureAmount : {}) as Record<string, unknown>;
+  if (json.captureRequestId !== req.captureRequestId) return 'a captureRequestId';
+  if (json.paymentId !== req.paymentId) return 'a paymentId';
+  if (amount.currency !== req.captureAmount.currency || amount.value !== req.captureAmount.value) return 'a captureAmount';
+  return undefined;
 }
 
 /** Calls the capture API: signs the request, verifies the response, and classifies it as S, F or U. */
@@ -68,11 +85,10 @@ export class CaptureClient {
   /**
    * Never throws for a transport fault: anything uncertain is U with a LOCAL_* code.
    * Only a signing failure (an unusable private key, before anything is sent) rejects.
+   * The request is sent as given: validation is the caller's, once before the first attempt, so
+   * a request that was sent before is never failed locally.
    */
   async capture(req: CaptureRequest, signal?: AbortSignal, timing?: CallTiming): Promise<CaptureResult> {
-    const problem = validateCaptureRequest(req);
-    if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: problem.message, local: true };
-
     // Built field by field so nothing but the API fields is sent, then signed as these exact bytes.
     const body = Buffer.from(
       JSON.stringify({
@@ -111,9 +127,10 @@ export class CaptureClient {
         body,
         signal: controller.signal,
       });
-      const responseBody = Buffer.from(await res.body.arrayBuffer());
+      const responseBody = await readCapped(res.body, MAX_RESPONSE_BYTES);
       if (timing) timing.roundTripMs = performance.now() - sentAt;
-      return await this.interpret(res.statusCode, res.headers, responseBody);
+      if (!responseBody) return unknown(LOCAL_CODES.badBody, `response body exceeds ${MAX_RESPONSE_BYTES} bytes`, res.statusCode);
+      return await this.interpret(req, res.statusCode, res.headers, responseBody);
     } catch (err) {
       if (timedOut) return unknown(LOCAL_CODES.timeout, `no complete response within ${this.o.timeoutMs} ms`);
       if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted by the caller while in flight');
@@ -126,7 +143,7 @@ export class CaptureClient {
     }
   }
 
-  private async interpret(httpStatus: number, headers: ResponseHeaders, body: Buffer): Promise<CaptureResult> {
+  private async interpret(req: CaptureRequest, httpStatus: number, headers: ResponseHeaders, body: Buffer): Promise<CaptureResult> {
     if (httpStatus >= 500) return unknown(LOCAL_CODES.http5xx, `HTTP ${httpStatus}`, httpStatus);
 
     // The vendor echoes our client id; a response for another client is as untrusted as a bad signature.
@@ -159,6 +176,8 @@ export class CaptureClient {
       httpStatus,
     };
     if (status === 'S') {
+      const differs = differsFrom(req, json);
+      if (differs) return unknown(LOCAL_CODES.mismatch, `vendor anomaly: a success for ${differs} other than sent`, httpStatus);
       const captureId = optionalString(json.captureId);
       const captureTime = optionalString(json.captureTime);
       const acquirerReferenceNo = optionalString(json.acquirerReferenceNo);

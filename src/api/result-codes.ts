@@ -2,8 +2,9 @@ import type { CaptureStatus } from './types';
 
 /**
  * Every result code of the capture API reference with its status, and the vendor's common codes
- * whose status is U (the gateway answers them for every API): a rate-limit answer says nothing
- * about the payment, so it is retried, never reported as a failed capture.
+ * (the gateway answers them for every API). A rate-limit answer says nothing about the payment,
+ * so it is retried, never reported as a failed capture; the credential codes are listed with
+ * their F status but never reach an outcome (see CONFIGURATION_CODES).
  */
 export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, CaptureStatus>([
   ['SUCCESS', 'S'],
@@ -30,6 +31,29 @@ export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, 
   ['USER_STATUS_ABNORMAL', 'F'],
   ['UNKNOWN_EXCEPTION', 'U'],
   ['REQUEST_TRAFFIC_EXCEED_LIMIT', 'U'],
+  ['INVALID_SIGNATURE', 'F'],
+  ['INVALID_CLIENT', 'F'],
+  ['INVALID_API', 'F'],
+  ['OAUTH_FAIL', 'F'],
+  ['METHOD_NOT_SUPPORTED', 'F'],
+]);
+
+/**
+ * Answers about the merchant's access (key, key version, client id, API product), not about the
+ * payment: every capture would get the same answer until the configuration is fixed. They halt
+ * the calls instead of failing captures that can still succeed. `PROCESS_FAIL` and the other F
+ * codes of the capture table are about the payment and stay failures.
+ */
+export const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED']);
+
+/** What to check, by code, in the one error a halt logs. */
+export const CONFIGURATION_HINTS: ReadonlyMap<string, string> = new Map([
+  ['ACCESS_DENIED', 'the vendor refused this merchant: check ANTOM_CLIENT_ID, the private key (ANTOM_PRIVATE_KEY[_FILE]) and ANTOM_KEY_VERSION against the vendor console'],
+  ['INVALID_SIGNATURE', 'the request signature did not verify: the private key (ANTOM_PRIVATE_KEY[_FILE]) or ANTOM_KEY_VERSION does not match the public key registered with the vendor (a key rotation?)'],
+  ['INVALID_CLIENT', 'the client id is not known to the vendor: check ANTOM_CLIENT_ID and that ANTOM_BASE_URL is the region of this merchant'],
+  ['INVALID_API', 'the capture API is not active for this client: check the merchant contract and ANTOM_BASE_URL'],
+  ['OAUTH_FAIL', 'the vendor could not authorise this caller: check ANTOM_CLIENT_ID and the merchant keys'],
+  ['METHOD_NOT_SUPPORTED', 'the vendor refused the HTTP method: ANTOM_BASE_URL may point at a proxy or a path that rewrites the call'],
 ]);
 
 function isStatus(value: unknown): value is CaptureStatus {

@@ -34,4 +34,16 @@ export interface CallTiming {
   roundTripMs?: number;
 }
 
+/** Local result codes: the outcome is unknown because of a fault on the way, not a vendor answer. */
+export const LOCAL_CODES = {
+  timeout: 'LOCAL_TIMEOUT',
+  connection: 'LOCAL_CONNECTION_ERROR',
+  http5xx: 'LOCAL_HTTP_5XX',
+  badBody: 'LOCAL_BAD_BODY',
+  badSignature: 'LOCAL_BAD_SIGNATURE',
+  aborted: 'LOCAL_ABORTED',
+  /** A success that names another request, payment or amount than the one sent: a vendor anomaly. */
+  mismatch: 'LOCAL_RESPONSE_MISMATCH',
+} as const;
+
 export const CAPTURE_PATH = '/ams/api/v1/payments/capture';

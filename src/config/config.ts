@@ -47,6 +47,8 @@ const schema = z.object({
   API_CONCURRENCY_MIN: int(1, 2),
   API_CONCURRENCY_INITIAL: int(1, 10),
   API_LATENCY_TOLERANCE: z.coerce.number().min(1.1).max(10).default(2),
+  // While the vendor refuses the merchant configuration, one call probes it this often.
+  API_HALT_PROBE_MS: int(1_000, 30_000),
   RETRY_BASE_DELAY_MS: int(1, 1_000),
   RETRY_MAX_DELAY_MS: int(1, 300_000),
   RETRY_MAX_ATTEMPTS: int(1, 12),
@@ -79,7 +81,7 @@ export interface WorkerConfig {
   schemaRegistry: RegistryConnection;
   topics: TopicNames;
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
-  api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number };
+  api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number; haltProbeMs: number };
   maxInFlight: number;
   /** The adaptive limit on concurrent API calls; its maximum is maxInFlight. */
   concurrency: { min: number; initial: number; latencyTolerance: number };
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
       vendorPublicKey: keySource('ANTOM_PUBLIC_KEY', value.ANTOM_PUBLIC_KEY_FILE, value.ANTOM_PUBLIC_KEY),
       timeoutMs: value.API_TIMEOUT_MS,
       connections: value.API_CONNECTIONS ?? value.MAX_IN_FLIGHT,
+      haltProbeMs: value.API_HALT_PROBE_MS,
     },
     maxInFlight: value.MAX_IN_FLIGHT,
     concurrency: {

@@ -38,7 +38,9 @@ export class WorkerMetrics {
   readonly apiConcurrencyLimit = new Gauge({ name: 'capture_api_concurrency_limit', help: 'Adaptive limit on concurrent capture API calls (API_CONCURRENCY_MIN … MAX_IN_FLIGHT)', registers: [this.registry] });
   readonly apiPace = new Gauge({ name: 'capture_api_pace_per_second', help: 'Capture API calls allowed per second while rate-limited or recovering from an outage (0: not paced)', registers: [this.registry] });
   readonly apiRateLimited = new Counter({ name: 'capture_api_rate_limited_total', help: 'Capture API calls answered REQUEST_TRAFFIC_EXCEED_LIMIT (retried; they cut the concurrency limit)', registers: [this.registry] });
-  readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open', registers: [this.registry] });
+  readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open, 3 halted (the vendor refuses the merchant configuration)', registers: [this.registry] });
+  readonly apiHalted = new Gauge({ name: 'capture_api_halted', help: '1 while capture calls are halted because the vendor refuses the merchant configuration (credentials, key version, client id); records wait uncommitted', registers: [this.registry] });
+  readonly configurationRefusals = new Counter({ name: 'capture_api_configuration_refusals_total', help: 'Capture API answers refusing the merchant configuration (ACCESS_DENIED, INVALID_SIGNATURE, ...): no outcome, the call halts and is probed', labelNames: ['code'], registers: [this.registry] });
 
   constructor(defaultMetrics = false) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });

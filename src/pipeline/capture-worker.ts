@@ -33,6 +33,7 @@ const HEARTBEAT_EVERY_MS = 1000;
 // A killed instance's partitions move on after 10 s instead of KafkaJS's default 30 s.
 const SESSION_TIMEOUT_MS = 10_000;
 const ROOM_POLL_MS = 20;
+const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2, halted: 3 };
 const SHORT_WAIT_MS = 200;
 
 /**
@@ -69,7 +70,7 @@ export class CaptureWorker {
       this.metrics.apiConcurrencyLimit.set(limit);
       this.metrics.apiPace.set(pacePerSec ?? 0);
     });
-    this.breaker = new CircuitBreaker(DEFAULT_BREAKER, (state) => this.onCircuit(state));
+    this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
     this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
@@ -102,9 +103,9 @@ export class CaptureWorker {
     );
   }
 
-  /** True once the consumer has joined its group. */
+  /** True once the consumer has joined its group, and while the vendor accepts the merchant configuration. */
   get ready(): boolean {
-    return this.intake.hasJoined && this.lifecycle === 'running';
+    return this.intake.hasJoined && this.lifecycle === 'running' && this.breaker.state !== 'halted';
   }
 
   get failure(): Error | undefined {
@@ -257,7 +258,9 @@ export class CaptureWorker {
   }
 
   private onCircuit(state: CircuitState): void {
-    this.metrics.circuitOpen.set(state === 'closed' ? 0 : state === 'half-open' ? 1 : 2);
+    this.metrics.circuitOpen.set(CIRCUIT_GAUGE[state]);
+    if (state === 'halted') this.metrics.apiHalted.set(1);
+    else if (state === 'closed') this.metrics.apiHalted.set(0);
     // After an outage the calls that waited go out a few at a time, as a new instance's would.
     if (state === 'closed') this.limiter.restart();
     this.o.logger.warn({ state }, `capture API circuit ${state}`);

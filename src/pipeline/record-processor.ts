@@ -1,5 +1,6 @@
+import { CONFIGURATION_CODES, CONFIGURATION_HINTS } from '../api/result-codes';
 import { validateCaptureRequest } from '../api/validate';
-import type { CallTiming, CaptureRequest, CaptureResult } from '../api/types';
+import { LOCAL_CODES, type CallTiming, type CaptureRequest, type CaptureResult } from '../api/types';
 import type { WorkerConfig } from '../config/config';
 import { EventCodec, UndecodableRecordError } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
@@ -42,7 +43,7 @@ export interface ProcessorDeps {
   config: Pick<WorkerConfig, 'topics' | 'retry' | 'maxRecordBytes'>;
   codec: Pick<EventCodec, 'decode' | 'encode'>;
   api: CaptureApi;
-  breaker: Pick<CircuitBreaker, 'admit' | 'record'>;
+  breaker: Pick<CircuitBreaker, 'admit' | 'record' | 'halt' | 'returnProbe'>;
   limiter: Pick<ConcurrencyLimiter, 'acquire'>;
   metrics: WorkerMetrics;
   logger: Logger;
@@ -125,8 +126,15 @@ export class RecordProcessor {
     const { config, codec, metrics, logger } = this.deps;
     const captureRequest: CaptureRequest = { captureRequestId: key, paymentId: request.paymentId, captureAmount: request.captureAmount };
     const startedAt = this.now();
-    const result = await this.call(captureRequest);
+    // A request is judged once, before it is first sent; a retry was sent before and must not
+    // turn into a local failure because validation changed since.
+    const problem = attempt.attempt === 1 ? validateCaptureRequest(captureRequest) : undefined;
+    const result: CaptureResult | undefined = problem
+      ? { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true }
+      : await this.call(captureRequest, () => handle.live && !this.deps.stopping());
+    if (!result) return handle.abandon();
     if (result.resultCode === CONFLICT && !result.local) return this.conflict(handle, result);
+    if (result.resultCode === LOCAL_CODES.mismatch) logger.warn({ captureRequestId: key, paymentId: request.paymentId, resultMessage: result.resultMessage }, 'vendor anomaly: a success answer for something else than was sent; treated as unknown and retried');
     const completedAt = this.now();
     const firstAttemptAt = attempt.firstAttemptAt ?? startedAt;
     const desiredAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
@@ -165,16 +173,29 @@ export class RecordProcessor {
   }
 
   /**
-   * Invalid requests are answered locally; valid ones wait for a slot of the concurrency limit,
-   * then for the circuit, then call the API. The slot is taken first so that the calls waiting
-   * for the circuit to close are at most the limit, which the faults that opened it have cut.
+   * Waits for a slot of the concurrency limit, then for the circuit, then calls the API. The slot
+   * is taken first so that the calls waiting for the circuit to close are at most the limit, which
+   * the faults that opened it have cut. An answer refusing the merchant's configuration halts the
+   * circuit and this request waits with all others for the probe that finds it fixed; undefined
+   * when the record was given up meanwhile (its partition revoked, or shutdown).
    */
-  private async call(request: CaptureRequest): Promise<CaptureResult> {
-    const problem = validateCaptureRequest(request);
-    if (problem) return { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true };
+  private async call(request: CaptureRequest, live: () => boolean): Promise<CaptureResult | undefined> {
+    for (;;) {
+      const result = await this.callOnce(request, live);
+      if (!result || result.local || !CONFIGURATION_CODES.has(result.resultCode)) return result;
+      if (!live()) return undefined;
+    }
+  }
+
+  private async callOnce(request: CaptureRequest, live: () => boolean): Promise<CaptureResult | undefined> {
     const { breaker, limiter, api, metrics } = this.deps;
     const release = await limiter.acquire();
     const probe = await breaker.admit();
+    if (!live()) {
+      if (probe) breaker.returnProbe();
+      release('ignore', 0);
+      return undefined;
+    }
     const timer = metrics.apiLatency.startTimer();
     let result: CaptureResult | undefined;
     const timing: CallTiming = {};
@@ -183,11 +204,21 @@ export class RecordProcessor {
       return result;
     } finally {
       const seconds = timer({ status: result?.status ?? 'U' });
-      breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
+      if (result && !result.local && CONFIGURATION_CODES.has(result.resultCode)) this.halted(result, probe);
+      else breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
       const signal = signalOf(result);
       if (signal === 'rate-limited') metrics.apiRateLimited.inc();
       // The vendor's share of the time when known: this host's own queueing must not cut the limit.
       release(signal, timing.roundTripMs ?? seconds * 1000);
     }
+  }
+
+  /** One error when a halt begins (what to check), a warning for each probe the vendor still refuses. */
+  private halted(result: CaptureResult, probe: boolean): void {
+    const { breaker, metrics, logger } = this.deps;
+    metrics.configurationRefusals.inc({ code: result.resultCode });
+    const details = { resultCode: result.resultCode, resultMessage: result.resultMessage, httpStatus: result.httpStatus, check: CONFIGURATION_HINTS.get(result.resultCode) };
+    if (breaker.halt(probe)) logger.error(details, 'capture calls halted: the vendor refuses the merchant configuration; no capture is failed for it, records wait uncommitted and calls resume by themselves once a probe is accepted');
+    else if (probe) logger.warn(details, 'capture calls still halted: the probe was refused again');
   }
 }

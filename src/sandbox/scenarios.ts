@@ -1,14 +1,14 @@
 import type { CaptureRequest } from '../api/types';
-import { resultBody } from './responses';
+import { resultBody, successBody } from './responses';
 import type { SandboxStore } from './store';
 
 /** Outcomes scripted by the paymentId prefix (design.md, "The sandbox"). */
 
-type CountedKind = 'unknown' | 'inprocess' | 'timeout' | 'http500' | 'badsig';
+type CountedKind = 'unknown' | 'inprocess' | 'timeout' | 'http500' | 'badsig' | 'mismatch' | 'nostatus';
 
 export type Scenario = { kind: 'normal' } | { kind: 'fail'; code: string } | { kind: CountedKind; n: number };
 
-const COUNTED = /^(unknown|inprocess|timeout|http500|badsig)-(\d+)-/;
+const COUNTED = /^(unknown|inprocess|timeout|http500|badsig|mismatch|nostatus)-(\d+)-/;
 const FAIL = /^fail-([A-Z0-9_]+)-/;
 
 export function parseScenario(paymentId: string): Scenario {
@@ -60,6 +60,13 @@ export function planCapture(store: SandboxStore, req: CaptureRequest, timeoutDel
       return plan(store.capture(req), { delayMs: scripted ? timeoutDelayMs : 0 });
     case 'badsig':
       return plan(store.capture(req), { badSignature: scripted });
+    case 'mismatch':
+      // A success naming another amount than requested, and nothing captured: a vendor anomaly.
+      if (scripted) return plan(successBody({ ...req, captureAmount: { ...req.captureAmount, value: `${req.captureAmount.value}0` } }, { captureId: 'anomaly', captureTime: new Date().toISOString(), acquirerReferenceNo: 'anomaly' }));
+      break;
+    case 'nostatus':
+      if (scripted) return plan(Buffer.from(JSON.stringify({ result: { resultCode: 'SUCCESS', resultMessage: `scripted answer without resultStatus, call ${calls}` } })));
+      break;
     case 'normal':
       break;
   }

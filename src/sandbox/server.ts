@@ -46,6 +46,11 @@ export interface Sandbox {
   /** Calls, captures and rate-limited answers per wall-clock second. */
   seconds(): SecondCounts[];
   requestStats(captureRequestId: string): RequestStats;
+  /**
+   * Answers every verified call with this configuration refusal (e.g. INVALID_SIGNATURE, status
+   * F) and captures nothing, as the vendor does after a bad key rotation; null answers normally again.
+   */
+  refuse(code: string | null): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -121,6 +126,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const capacity = options.capacityPerSec ? new PerSecondCapacity(options.capacityPerSec) : undefined;
   const store = new SandboxStore(BigInt(options.authorizedAmount ?? '1000000'));
   const delays = new Delays();
+  /** The configuration refusal every verified call gets, if any (see Sandbox.refuse). */
+  let refusing: string | null = null;
 
   async function respond(
     res: ServerResponse,
@@ -166,6 +173,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return respond(res, path, clientId, { httpStatus: 401, body: denied });
     }
     const roundTripMs = latencyMs + Math.random() * jitterMs;
+    if (refusing) {
+      store.refuse();
+      const body = resultBody('F', refusing, `scripted refusal ${refusing}: the merchant configuration is not accepted`);
+      if (await delays.wait(roundTripMs)) await respond(res, path, clientId, { httpStatus: 200, body });
+      return;
+    }
     if (capacity && !capacity.tryAdmit()) {
       store.rateLimit();
       const body = resultBody('U', 'REQUEST_TRAFFIC_EXCEED_LIMIT', `more than ${options.capacityPerSec} calls in one second`);
@@ -188,6 +201,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (req.method === 'GET' && url.pathname === '/sandbox/stats') {
       const id = url.searchParams.get('captureRequestId');
       return sendJson(res, 200, id === null ? store.stats() : store.requestStats(id));
+    }
+    if (req.method === 'POST' && url.pathname === '/sandbox/refuse') {
+      const code = url.searchParams.get('code');
+      if (code !== null && !/^[A-Z_]{1,64}$/.test(code)) return sendJson(res, 400, { error: 'code must be a result code such as INVALID_SIGNATURE, or absent to answer normally again' });
+      refusing = code;
+      return sendJson(res, 200, { refusing });
     }
     if (req.method === 'POST' && url.pathname === '/sandbox/reset') {
       store.reset();
@@ -215,6 +234,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     stats: () => store.stats(),
     seconds: () => store.seconds(),
     requestStats: (id) => store.requestStats(id),
+    refuse: (code) => {
+      refusing = code;
+    },
     reset: () => store.reset(),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -24,6 +24,8 @@ export interface SandboxTotals {
   captures: number;
   /** Calls refused for a bad request signature. */
   rejectedSignatures: number;
+  /** Calls answered with the configuration refusal set by `refuse` (POST /sandbox/refuse). */
+  refused: number;
   /** Calls answered REQUEST_TRAFFIC_EXCEED_LIMIT (over the capacity per second). */
   rateLimited: number;
   inFlight: number;
@@ -60,7 +62,7 @@ function isoSeconds(d: Date): string {
 export class SandboxStore {
   private payments = new Map<string, Payment>();
   private requests = new Map<string, RequestRecord>();
-  private totals: SandboxTotals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 0 };
+  private totals: SandboxTotals = { calls: 0, captures: 0, rejectedSignatures: 0, refused: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 0 };
   private readonly bySecond = new Map<number, SecondCounts>();
 
   constructor(
@@ -81,6 +83,10 @@ export class SandboxStore {
 
   rejectSignature(): void {
     this.totals.rejectedSignatures++;
+  }
+
+  refuse(): void {
+    this.totals.refused++;
   }
 
   rateLimit(): void {
@@ -174,6 +180,6 @@ export class SandboxStore {
     this.requests.clear();
     this.bySecond.clear();
     const { inFlight } = this.totals;
-    this.totals = { calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight, maxConcurrent: inFlight };
+    this.totals = { calls: 0, captures: 0, rejectedSignatures: 0, refused: 0, rateLimited: 0, inFlight, maxConcurrent: inFlight };
   }
 }

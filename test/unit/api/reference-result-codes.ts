@@ -28,5 +28,17 @@ export const REFERENCE_RESULT_CODES: Array<[string, 'S' | 'F' | 'U']> = [
 /** capture-api.md's common result codes (the vendor's gateway answers them for every API) with status U. */
 export const REFERENCE_COMMON_UNKNOWN_CODES: Array<[string, 'U']> = [['REQUEST_TRAFFIC_EXCEED_LIMIT', 'U']];
 
+/** capture-api.md's common result codes with status F: all about the merchant's configuration, none about the payment. */
+export const REFERENCE_COMMON_CONFIGURATION_CODES: Array<[string, 'F']> = [
+  ['INVALID_SIGNATURE', 'F'],
+  ['INVALID_CLIENT', 'F'],
+  ['INVALID_API', 'F'],
+  ['OAUTH_FAIL', 'F'],
+  ['METHOD_NOT_SUPPORTED', 'F'],
+];
+
+/** capture-api.md: ACCESS_DENIED "belongs to the same family" as the common configuration codes. */
+export const REFERENCE_CONFIGURATION_CODES = ['ACCESS_DENIED', ...REFERENCE_COMMON_CONFIGURATION_CODES.map(([code]) => code)];
+
 /** Every code the worker classifies by the reference. */
-export const REFERENCE_CLASSIFIED_CODES = [...REFERENCE_RESULT_CODES, ...REFERENCE_COMMON_UNKNOWN_CODES];
+export const REFERENCE_CLASSIFIED_CODES = [...REFERENCE_RESULT_CODES, ...REFERENCE_COMMON_UNKNOWN_CODES, ...REFERENCE_COMMON_CONFIGURATION_CODES];

@@ -1,13 +1,24 @@
-import { classifyResult, RESULT_CODES } from '../../../src/api/result-codes';
-import { REFERENCE_CLASSIFIED_CODES, REFERENCE_COMMON_UNKNOWN_CODES, REFERENCE_RESULT_CODES } from './reference-result-codes';
+import { classifyResult, CONFIGURATION_CODES, CONFIGURATION_HINTS, RESULT_CODES } from '../../../src/api/result-codes';
+import { REFERENCE_CLASSIFIED_CODES, REFERENCE_COMMON_UNKNOWN_CODES, REFERENCE_CONFIGURATION_CODES, REFERENCE_RESULT_CODES } from './reference-result-codes';
 
 const REFERENCE = REFERENCE_CLASSIFIED_CODES;
 
 describe('RESULT_CODES', () => {
-  it('holds exactly the 23 codes of the capture table and the common U codes of the reference, with their status', () => {
+  it('holds exactly the 23 codes of the capture table and the common codes of the reference, with their status', () => {
     expect(REFERENCE_RESULT_CODES).toHaveLength(23);
     expect(REFERENCE_COMMON_UNKNOWN_CODES.map(([code]) => code)).toEqual(['REQUEST_TRAFFIC_EXCEED_LIMIT']);
     expect([...RESULT_CODES.entries()].sort()).toEqual([...REFERENCE].sort());
+  });
+});
+
+describe('CONFIGURATION_CODES', () => {
+  it('are exactly the codes the reference calls configuration failures, each with a hint naming settings', () => {
+    expect([...CONFIGURATION_CODES].sort()).toEqual([...REFERENCE_CONFIGURATION_CODES].sort());
+    for (const code of REFERENCE_CONFIGURATION_CODES) expect(CONFIGURATION_HINTS.get(code)).toMatch(/ANTOM_/);
+  });
+
+  it.each(REFERENCE_RESULT_CODES.filter(([code, status]) => status === 'F' && code !== 'ACCESS_DENIED'))('%s is about the payment: a failure, not a halt', (code) => {
+    expect(CONFIGURATION_CODES.has(code)).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState, DEFAULT_BREAKER } from '../../../src/pipeline/circuit-breaker';
 
-const OPTIONS: CircuitBreakerOptions = { windowSize: 10, minCalls: 4, faultRatio: 0.5, openMs: 1000, maxOpenMs: 5000 };
+const OPTIONS: CircuitBreakerOptions = { windowSize: 10, minCalls: 4, faultRatio: 0.5, openMs: 1000, maxOpenMs: 5000, haltProbeMs: 3000 };
 
 function breaker(options: CircuitBreakerOptions = OPTIONS) {
   const changes: CircuitState[] = [];
@@ -193,5 +193,55 @@ describe('CircuitBreaker', () => {
     b.dispose();
     await waiting.promise;
     expect(waiting.admitted).toBe(true);
+  });
+
+  describe('halted (the vendor refused the merchant configuration)', () => {
+    it('stops every call at once, without waiting for a window of faults', async () => {
+      const { b, changes } = breaker();
+      expect(b.halt()).toBe(true);
+      expect(changes).toEqual(['halted']);
+      const waiting = admitting(b);
+      await jest.advanceTimersByTimeAsync(2999);
+      expect(waiting.admitted).toBe(false);
+    });
+
+    it('probes once per haltProbeMs, a refused probe halts again without starting a new halt, and a probe answered normally closes', async () => {
+      const { b, changes } = breaker();
+      b.halt();
+      const a = admitting(b);
+      const c = admitting(b);
+      await jest.advanceTimersByTimeAsync(3000);
+      expect(b.state).toBe('half-open');
+      expect(a.admitted).toBe(true);
+      expect(c.admitted).toBe(false);
+      expect(b.halt(true)).toBe(false);
+      expect(b.state).toBe('halted');
+      await jest.advanceTimersByTimeAsync(2999);
+      expect(c.admitted).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(c.admitted).toBe(true);
+      b.record(false, true);
+      expect(b.state).toBe('closed');
+      expect(changes).toEqual(['halted', 'half-open', 'halted', 'half-open', 'closed']);
+      // A later refusal is a new halt (logged again).
+      expect(b.halt()).toBe(true);
+    });
+
+    it('ignores late answers of calls sent before the halt', async () => {
+      const { b } = breaker();
+      b.halt();
+      b.record(false);
+      b.record(true);
+      expect(b.state).toBe('halted');
+    });
+
+    it('a transport fault on the probe opens the circuit as an outage does', async () => {
+      const { b } = breaker();
+      b.halt();
+      await jest.advanceTimersByTimeAsync(3000);
+      expect(await b.admit()).toBe(true);
+      b.record(true, true);
+      expect(b.state).toBe('open');
+    });
   });
 });

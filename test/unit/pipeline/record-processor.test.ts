@@ -3,6 +3,7 @@ import type { CaptureRequest, CaptureResult } from '../../../src/api/types';
 import { UndecodableRecordError } from '../../../src/events/event-codec';
 import type { CaptureRequested } from '../../../src/events/types.generated';
 import { createLogger } from '../../../src/observability/logger';
+import { CircuitBreaker, DEFAULT_BREAKER } from '../../../src/pipeline/circuit-breaker';
 import { WorkerMetrics } from '../../../src/observability/metrics';
 import { CompletionHandle, type CompletionSink, type OutputRecord } from '../../../src/pipeline/completion';
 import { RecordProcessor, type ProcessorDeps } from '../../../src/pipeline/record-processor';
@@ -28,7 +29,11 @@ class FakeSink implements CompletionSink {
 
 const request: CaptureRequested = { paymentId: 'pay-1', captureAmount: { currency: 'HKD', value: '1000' }, requestedAt: 1, metadata: {} };
 
-function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request) {
+function setup(
+  results: (request: CaptureRequest) => Promise<CaptureResult>,
+  decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request,
+  options: { breaker?: ProcessorDeps['breaker']; stopping?: () => boolean } = {},
+) {
   const calls: CaptureRequest[] = [];
   const metrics = new WorkerMetrics();
   /** The order of limiter and circuit steps around each call, and what the limiter was told. */
@@ -45,12 +50,14 @@ function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, dec
         return results(r);
       },
     },
-    breaker: {
+    breaker: options.breaker ?? {
       admit: async () => {
         gate.push('admit');
         return false;
       },
       record: () => undefined,
+      halt: () => true,
+      returnProbe: () => undefined,
     },
     limiter: {
       acquire: async () => {
@@ -60,7 +67,7 @@ function setup(results: (request: CaptureRequest) => Promise<CaptureResult>, dec
     },
     metrics,
     logger: createLogger('silent'),
-    stopping: () => false,
+    stopping: options.stopping ?? (() => false),
     now: () => 1_000_000,
   };
   return { processor: new RecordProcessor(deps), calls, metrics, gate };
@@ -257,5 +264,59 @@ describe('CompletionHandle', () => {
     const { handle, release } = handleFor(sink, record('h-3'));
     await expect(handle.complete([])).rejects.toThrow('broker gone');
     expect(release).toHaveBeenCalledTimes(1);
+  });
+
+  describe('an answer refusing the merchant configuration', () => {
+    const refused = (resultCode: string): CaptureResult => ({ status: 'F', resultCode, resultMessage: 'refused', local: false, httpStatus: 401 });
+
+    it.each(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED'])('%s fails no capture: the calls halt and the same request is sent again by the probe', async (code) => {
+      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+      let answers = 0;
+      const { processor, calls, metrics } = setup(async () => (++answers <= 2 ? refused(code) : ok), undefined, { breaker });
+      const sink = new FakeSink();
+      await processor.process(handleFor(sink, record(`key-${code}`)).handle, { attempt: 1 });
+      expect(calls).toHaveLength(3);
+      expect(new Set(calls.map((c) => c.captureRequestId))).toEqual(new Set([`key-${code}`]));
+      expect(sink.published).toHaveLength(1);
+      expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.succeeded]);
+      expect((await metrics.configurationRefusals.get()).values).toEqual([expect.objectContaining({ value: 2, labels: { code } })]);
+      expect(breaker.state).toBe('closed');
+      breaker.dispose();
+    });
+
+    it('a record given up while the calls are halted publishes nothing and frees its slot', async () => {
+      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+      let stopping = false;
+      const { processor, calls } = setup(
+        async () => {
+          stopping = true;
+          return refused('INVALID_SIGNATURE');
+        },
+        undefined,
+        { breaker, stopping: () => stopping },
+      );
+      const sink = new FakeSink();
+      const { handle, release } = handleFor(sink, record('key-halt-stop'));
+      await processor.process(handle, { attempt: 1 });
+      expect(calls).toHaveLength(1);
+      expect(sink.published).toEqual([]);
+      expect(release).toHaveBeenCalledTimes(1);
+      expect(breaker.state).toBe('halted');
+      breaker.dispose();
+    });
+  });
+
+  it('validates a request before its first attempt only: a retry was sent before and is never failed locally', async () => {
+    const invalid = async () => ({ ...request, captureAmount: { currency: 'HKD', value: '-1' } });
+    const first = setup(async () => ok, invalid);
+    const sink = new FakeSink();
+    await first.processor.process(handleFor(sink, record('key-v1')).handle, { attempt: 1 });
+    expect(first.calls).toHaveLength(0);
+    expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.failed]);
+    const retried = setup(async () => unknown, invalid);
+    const retrySink = new FakeSink();
+    await retried.processor.process(handleFor(retrySink, record('key-v2')).handle, { attempt: 2, firstAttemptAt: 999_000 });
+    expect(retried.calls).toHaveLength(1);
+    expect(retrySink.published[0].records.map((r) => r.topic)).toEqual([topics.unknown, `${topics.retry}.1s`]);
   });
 });

@@ -95,7 +95,7 @@ describe('sandbox server', () => {
     const perId = await request(`${sandbox.url}/sandbox/stats?captureRequestId=req-1`);
     expect(await perId.body.json()).toMatchObject({ captureRequestId: 'req-1', calls: 2, finalStatus: 'S' });
     const totals = await request(`${sandbox.url}/sandbox/stats`);
-    expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 1 });
+    expect(await totals.body.json()).toEqual({ calls: 2, captures: 1, rejectedSignatures: 0, refused: 0, rateLimited: 0, inFlight: 0, maxConcurrent: 1 });
     const seconds = await request(`${sandbox.url}/sandbox/stats/seconds`);
     const counted = (await seconds.body.json()) as Array<{ calls: number; captures: number }>;
     expect(counted.reduce((sum, s) => sum + s.calls, 0)).toBe(2);
@@ -107,6 +107,31 @@ describe('sandbox server', () => {
     const missing = await request(`${sandbox.url}/nowhere`);
     expect(missing.statusCode).toBe(404);
     await missing.body.dump();
+  });
+
+  it('refuses every verified call with the configuration code set over HTTP, capturing nothing, until told to stop', async () => {
+    const set = await request(`${sandbox.url}/sandbox/refuse?code=INVALID_SIGNATURE`, { method: 'POST' });
+    expect(set.statusCode).toBe(200);
+    await set.body.dump();
+    const refused = await call(sandbox, captureBody('pay-r', 'req-r'));
+    expect(refused.json.result).toMatchObject({ resultStatus: 'F', resultCode: 'INVALID_SIGNATURE' });
+    expect(await verified(sandbox, refused)).toBe(true);
+    expect(sandbox.stats()).toMatchObject({ refused: 1, captures: 0 });
+    await (await request(`${sandbox.url}/sandbox/refuse`, { method: 'POST' })).body.dump();
+    expect((await call(sandbox, captureBody('pay-r', 'req-r'))).json.result).toMatchObject({ resultStatus: 'S' });
+    const bad = await request(`${sandbox.url}/sandbox/refuse?code=x;y`, { method: 'POST' });
+    expect(bad.statusCode).toBe(400);
+    await bad.body.dump();
+  });
+
+  it.each([
+    ['mismatch-1-a', (json: Raw['json']) => expect(json.captureAmount).toEqual({ currency: 'USD', value: '100' })],
+    ['nostatus-1-a', (json: Raw['json']) => expect(json.result).toEqual({ resultCode: 'SUCCESS', resultMessage: expect.any(String) })],
+  ])('%s answers its first call with an anomaly and captures nothing, then S', async (paymentId, check) => {
+    check((await call(sandbox, captureBody(paymentId, `req-${paymentId}`))).json);
+    expect(sandbox.stats().captures).toBe(0);
+    const second = await call(sandbox, captureBody(paymentId, `req-${paymentId}`));
+    expect(second.json).toMatchObject({ result: { resultStatus: 'S' }, captureAmount: { currency: 'USD', value: '10' } });
   });
 
   it('adds the configured latency and counts concurrent calls', async () => {

@@ -78,7 +78,7 @@ describe('SandboxStore', () => {
     store.leave();
     store.rejectSignature();
     store.rateLimit();
-    expect(store.stats()).toEqual({ calls: 3, captures: 0, rejectedSignatures: 1, rateLimited: 1, inFlight: 2, maxConcurrent: 3 });
+    expect(store.stats()).toEqual({ calls: 3, captures: 0, rejectedSignatures: 1, refused: 0, rateLimited: 1, inFlight: 2, maxConcurrent: 3 });
     capture(store, req('a', '10'));
     store.reset();
     expect(store.stats()).toEqual({ calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight: 2, maxConcurrent: 2 });
