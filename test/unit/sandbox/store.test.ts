@@ -81,7 +81,7 @@ describe('SandboxStore', () => {
     expect(store.stats()).toEqual({ calls: 3, captures: 0, rejectedSignatures: 1, refused: 0, rateLimited: 1, inFlight: 2, maxConcurrent: 3 });
     capture(store, req('a', '10'));
     store.reset();
-    expect(store.stats()).toEqual({ calls: 0, captures: 0, rejectedSignatures: 0, rateLimited: 0, inFlight: 2, maxConcurrent: 2 });
+    expect(store.stats()).toEqual({ calls: 0, captures: 0, rejectedSignatures: 0, refused: 0, rateLimited: 0, inFlight: 2, maxConcurrent: 2 });
     expect(store.requestStats('a')).toEqual({ captureRequestId: 'a', calls: 0, finalStatus: null });
     expect(capture(store, req('b', '1000')).resultCode).toBe('SUCCESS');
   });
