@@ -28,6 +28,15 @@ function decodeKey(bytes: Buffer): string | undefined {
   }
 }
 
+/** The vendor's answer, on a DLQ record of a request that was sent. */
+function vendorResultHeaders(result: CaptureResult): Record<string, string> {
+  return {
+    'dlq-vendor-result-code': result.resultCode,
+    'dlq-vendor-result-status': result.status,
+    ...(result.captureId !== undefined && { 'dlq-vendor-capture-id': result.captureId }),
+  };
+}
+
 /** The one thing the pipeline needs from the API client. */
 export interface CaptureApi {
   capture(request: CaptureRequest, signal?: AbortSignal, timing?: CallTiming): Promise<CaptureResult>;
@@ -94,7 +103,7 @@ export class RecordProcessor {
 
   async deadLetter(handle: CompletionHandle, reason: string, error: string, extra?: Record<string, string>): Promise<void> {
     const { sink, message } = handle;
-    if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error, extra) }])) {
+    if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error, extra, this.deps.config.maxRecordBytes) }])) {
       this.deps.metrics.deadLettered.inc({ reason });
       this.deps.logger.warn({ reason, error, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
     }
@@ -144,7 +153,15 @@ export class RecordProcessor {
     const retryAt = retry?.dueAt;
     const outcome = buildOutcome(config.topics, { captureRequestId: key, request, attempt: attempt.attempt, firstAttemptAt, completedAt }, result, retryAt);
     const { message } = handle;
-    const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value: codec.encode(outcome.event.name, outcome.event.value as never) } }];
+    let value: Buffer;
+    try {
+      value = codec.encode(outcome.event.name, outcome.event.value as never);
+    } catch (error) {
+      // The call was made: the record must not crash the worker and come back to be called again
+      // and again. Its result travels with it to the DLQ for whoever reconciles it.
+      return this.deadLetter(handle, 'OUTCOME_ENCODE_FAILED', `the ${outcome.event.name} event could not be encoded: ${(error as Error).message}`, vendorResultHeaders(result));
+    }
+    const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value } }];
     if (retry) {
       records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } });
     }
@@ -166,10 +183,7 @@ export class RecordProcessor {
    */
   private conflict(handle: CompletionHandle, result: CaptureResult): Promise<void> {
     this.deps.metrics.conflicts.inc();
-    return this.deadLetter(handle, 'CONFLICTING_REQUEST', `the vendor answered ${result.resultCode}: this captureRequestId was used before with other fields; ${result.resultMessage}`, {
-      'dlq-vendor-result-code': result.resultCode,
-      'dlq-vendor-result-status': result.status,
-    });
+    return this.deadLetter(handle, 'CONFLICTING_REQUEST', `the vendor answered ${result.resultCode}: this captureRequestId was used before with other fields; ${result.resultMessage}`, vendorResultHeaders(result));
   }
 
   /**

@@ -32,7 +32,7 @@ const request: CaptureRequested = { paymentId: 'pay-1', captureAmount: { currenc
 function setup(
   results: (request: CaptureRequest) => Promise<CaptureResult>,
   decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request,
-  options: { breaker?: ProcessorDeps['breaker']; stopping?: () => boolean } = {},
+  options: { breaker?: ProcessorDeps['breaker']; stopping?: () => boolean; encode?: ProcessorDeps['codec']['encode'] } = {},
 ) {
   const calls: CaptureRequest[] = [];
   const metrics = new WorkerMetrics();
@@ -42,7 +42,7 @@ function setup(
     config: { topics, retry, maxRecordBytes: 1024 },
     codec: {
       decode: (async (_name: string, value: Buffer | null) => decode(value)) as ProcessorDeps['codec']['decode'],
-      encode: ((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))) as ProcessorDeps['codec']['encode'],
+      encode: options.encode ?? (((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))) as ProcessorDeps['codec']['encode']),
     },
     api: {
       capture: (r) => {
@@ -318,5 +318,21 @@ describe('CompletionHandle', () => {
     await retried.processor.process(handleFor(retrySink, record('key-v2')).handle, { attempt: 2, firstAttemptAt: 999_000 });
     expect(retried.calls).toHaveLength(1);
     expect(retrySink.published[0].records.map((r) => r.topic)).toEqual([topics.unknown, `${topics.retry}.1s`]);
+  });
+
+  it('an outcome that cannot be encoded after the call sends the record to the DLQ with the vendor result, instead of crashing', async () => {
+    const encode = (() => {
+      throw new Error('value out of range for long');
+    }) as ProcessorDeps['codec']['encode'];
+    const { processor, calls } = setup(async () => ok, undefined, { encode });
+    const sink = new FakeSink();
+    const message = record('key-enc');
+    await processor.process(handleFor(sink, message).handle, { attempt: 1 });
+    expect(calls).toHaveLength(1);
+    const [dlq] = sink.published[0].records;
+    expect(sink.published[0].records).toHaveLength(1);
+    expect(dlq.topic).toBe(topics.dlq);
+    expect(dlq.message.value).toBe(message.value);
+    expect(dlq.message.headers).toMatchObject({ 'dlq-reason': 'OUTCOME_ENCODE_FAILED', 'dlq-vendor-result-code': 'SUCCESS', 'dlq-vendor-result-status': 'S', 'dlq-vendor-capture-id': 'c-1' });
   });
 });
