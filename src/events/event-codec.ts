@@ -12,8 +12,8 @@ export interface EventTypes {
   CaptureUnknown: CaptureUnknown;
 }
 
-/** Why a record could not be decoded; each is a DLQ reason, never retried. */
-export type DecodeFailure = 'NOT_CONFLUENT_AVRO' | 'UNKNOWN_SCHEMA_ID' | 'INCOMPATIBLE_SCHEMA' | 'MALFORMED_AVRO';
+/** Why a record could not be decoded; each is a DLQ reason. */
+export type DecodeFailure = 'NOT_CONFLUENT_AVRO' | 'UNKNOWN_SCHEMA_ID' | 'UNREADABLE_WRITER_SCHEMA' | 'INCOMPATIBLE_SCHEMA' | 'MALFORMED_AVRO';
 
 export class UndecodableRecordError extends Error {
   constructor(
@@ -28,6 +28,9 @@ export class UndecodableRecordError extends Error {
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
 
+const REFUSAL_TTL_MS = 30_000;
+const UNREADABLE_ATTEMPTS = 3;
+
 /**
  * Confluent wire format (magic byte, 4-byte schema id, Avro body) over the registry.
  * Decoding reads any writer schema into our reader schema, with one cached resolver per writer id,
@@ -36,7 +39,9 @@ const HEADER_BYTES = 5;
 export class EventCodec {
   private readonly readers = new Map<EventName, avro.Type>();
   private readonly writerIds = new Map<EventName, number>();
-  private readonly resolvers = new Map<string, Promise<avro.Resolver | UndecodableRecordError>>();
+  private readonly resolvers = new Map<string, { pending: Promise<avro.Resolver | UndecodableRecordError>; at: number; refusal: boolean }>();
+  /** Writer ids whose schema the registry served but could not be parsed, and how often in a row. */
+  private readonly unreadable = new Map<string, number>();
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -111,30 +116,49 @@ export class EventCodec {
 
   private resolverFor(name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
     const key = `${name}:${writerId}`;
-    let pending = this.resolvers.get(key);
-    if (!pending) {
-      pending = this.buildResolver(name, writerId);
-      this.resolvers.set(key, pending);
+    const cached = this.resolvers.get(key);
+    // A refusal expires: a lagging registry replica may not know an id yet that it will know soon.
+    if (cached && !(cached.refusal && Date.now() - cached.at > REFUSAL_TTL_MS)) return cached.pending;
+    const pending = this.buildResolver(key, name, writerId);
+    const entry = { pending, at: Date.now(), refusal: false };
+    this.resolvers.set(key, entry);
+    pending.then(
+      (resolver) => {
+        entry.refusal = resolver instanceof UndecodableRecordError;
+      },
       // A transient registry failure must be retried on the next record, not cached.
-      pending.catch(() => this.resolvers.delete(key));
-    }
+      () => this.resolvers.delete(key),
+    );
     return pending;
   }
 
-  private async buildResolver(name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
+  private async buildResolver(key: string, name: EventName, writerId: number): Promise<avro.Resolver | UndecodableRecordError> {
     let writer: avro.Type;
     try {
       writer = (await this.registry.getSchema(writerId)) as unknown as avro.Type;
     } catch (error) {
       if (isNotFound(error)) return new UndecodableRecordError('UNKNOWN_SCHEMA_ID', `schema id ${writerId} is not in the registry`);
-      throw this.explain(error as Error, 'GET', `/schemas/ids/${writerId}`);
+      if (isTransport(error)) throw this.explain(error as Error, 'GET', `/schemas/ids/${writerId}`);
+      // The registry answered with a schema this library cannot parse: the same answer each time,
+      // so after a few tries the record goes to the DLQ instead of holding its slot for ever.
+      const failures = (this.unreadable.get(key) ?? 0) + 1;
+      this.unreadable.set(key, failures);
+      if (failures < UNREADABLE_ATTEMPTS) throw error;
+      this.unreadable.delete(key);
+      return new UndecodableRecordError('UNREADABLE_WRITER_SCHEMA', `schema id ${writerId} cannot be parsed: ${(error as Error).message}`);
     }
+    this.unreadable.delete(key);
     try {
       return this.reader(name).createResolver(writer);
     } catch (error) {
       return new UndecodableRecordError('INCOMPATIBLE_SCHEMA', `schema id ${writerId} cannot be read as ${name}: ${(error as Error).message}`);
     }
   }
+}
+
+/** An HTTP answer or a socket/TLS failure: about the registry, not about the schema. */
+function isTransport(error: unknown): boolean {
+  return (error as { status?: number }).status !== undefined || (error as { code?: string }).code !== undefined;
 }
 
 function isNotFound(error: unknown): boolean {

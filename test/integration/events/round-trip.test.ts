@@ -54,4 +54,22 @@ describe('event schemas round-trip through the real registry and broker', () => 
     // CaptureFailed has no field `final`, so it cannot be read as CaptureUnknown.
     await expect(codec.decode('CaptureUnknown', failedBytes)).rejects.toMatchObject({ reason: 'INCOMPATIBLE_SCHEMA' });
   });
+
+  it('gives up on a writer schema the registry accepts but that cannot be parsed after a few tries, instead of retrying for ever', async () => {
+    // Registries accept this; Avro readers refuse it: a union default must match the union's first branch.
+    const schema = JSON.stringify({ type: 'record', name: 'Unreadable', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] });
+    const res = await fetch(`${registryUrl()}/subjects/${topics.requested}.unreadable-value/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema }),
+    });
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: number };
+    const bytes = Buffer.alloc(7);
+    bytes.writeUInt32BE(id, 1);
+    const fresh = EventCodec.forUrl(registryUrl());
+    const attempts: unknown[] = [];
+    for (let i = 0; i < 3; i++) attempts.push(await fresh.decode('CaptureRequested', bytes).catch((error: unknown) => error));
+    expect(attempts.map((e) => (e as { reason?: string }).reason)).toEqual([undefined, undefined, 'UNREADABLE_WRITER_SCHEMA']);
+  });
 });
