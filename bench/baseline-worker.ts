@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     privateKey: loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file: required('ANTOM_PRIVATE_KEY_FILE') }),
     vendorPublicKey: loadPublicKey({ name: 'ANTOM_PUBLIC_KEY_FILE', file: required('ANTOM_PUBLIC_KEY_FILE') }),
     timeoutMs: 10_000,
+    sandbox: process.env.ANTOM_SANDBOX === 'true',
     // One call at a time per partition: more connections than that would never be used.
     connections: concurrency,
   });

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
         vendorPublicKey,
         timeoutMs: 30_000,
         connections,
+        sandbox: true,
       });
       await drive(client, concurrency, 1); // warm-up: connections, JIT
       const cpu0 = process.cpuUsage();

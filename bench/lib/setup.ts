@@ -68,6 +68,7 @@ export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topi
     KAFKA_BROKERS: stack.brokers,
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     ANTOM_BASE_URL: sandboxUrl,
+    ANTOM_SANDBOX: 'true',
     ANTOM_CLIENT_ID: 'BENCH_CLIENT',
     ANTOM_PRIVATE_KEY_FILE: keys.merchantPrivate,
     ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,

@@ -16,6 +16,8 @@ export interface CaptureClientOptions {
   timeoutMs: number;
   /** Upper bound on open keep-alive connections. */
   connections: number;
+  /** Answers marked as the capture sandbox's are accepted only when this is true. */
+  sandbox?: boolean;
   path?: string;
 }
 
@@ -163,6 +165,9 @@ export class CaptureClient {
       return unknown(LOCAL_CODES.badBody, 'response body is not JSON', httpStatus);
     }
     const json = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    if (json.sandbox !== undefined && !this.o.sandbox) {
+      return { status: 'F', resultCode: LOCAL_CODES.sandbox, resultMessage: 'the capture sandbox answered, which moves no money: set ANTOM_SANDBOX=true to use it, or point ANTOM_BASE_URL and ANTOM_PUBLIC_KEY at the vendor', local: true, httpStatus };
+    }
     const result = json.result as Record<string, unknown> | undefined;
     const resultCode = optionalString(result?.resultCode);
     if (!resultCode) return unknown(LOCAL_CODES.badBody, 'response has no result code', httpStatus);

@@ -1,4 +1,4 @@
-import type { CaptureStatus } from './types';
+import { LOCAL_CODES, type CaptureResult, type CaptureStatus } from './types';
 
 /**
  * Every result code of the capture API reference with its status, and the vendor's common codes
@@ -46,6 +46,11 @@ export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, 
  */
 export const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED']);
 
+/** An answer that halts the calls: the vendor refused the configuration, or the sandbox answered a worker not set up for it. */
+export function isConfigurationRefusal(result: CaptureResult): boolean {
+  return result.local ? result.resultCode === LOCAL_CODES.sandbox : CONFIGURATION_CODES.has(result.resultCode);
+}
+
 /** What to check, by code, in the one error a halt logs. */
 export const CONFIGURATION_HINTS: ReadonlyMap<string, string> = new Map([
   ['ACCESS_DENIED', 'the vendor refused this merchant: check ANTOM_CLIENT_ID, the private key (ANTOM_PRIVATE_KEY[_FILE]) and ANTOM_KEY_VERSION against the vendor console'],
@@ -54,6 +59,7 @@ export const CONFIGURATION_HINTS: ReadonlyMap<string, string> = new Map([
   ['INVALID_API', 'the capture API is not active for this client: check the merchant contract and ANTOM_BASE_URL'],
   ['OAUTH_FAIL', 'the vendor could not authorise this caller: check ANTOM_CLIENT_ID and the merchant keys'],
   ['METHOD_NOT_SUPPORTED', 'the vendor refused the HTTP method: ANTOM_BASE_URL may point at a proxy or a path that rewrites the call'],
+  [LOCAL_CODES.sandbox, 'ANTOM_BASE_URL and ANTOM_PUBLIC_KEY are the capture sandbox\'s (no money moves): set ANTOM_SANDBOX=true if that is intended'],
 ]);
 
 function isStatus(value: unknown): value is CaptureStatus {

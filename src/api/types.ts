@@ -44,6 +44,8 @@ export const LOCAL_CODES = {
   aborted: 'LOCAL_ABORTED',
   /** A success that names another request, payment or amount than the one sent: a vendor anomaly. */
   mismatch: 'LOCAL_RESPONSE_MISMATCH',
+  /** The capture sandbox answered (it moves no money) while ANTOM_SANDBOX is not set: a configuration error. */
+  sandbox: 'LOCAL_SANDBOX_ANSWER',
 } as const;
 
 export const CAPTURE_PATH = '/ams/api/v1/payments/capture';

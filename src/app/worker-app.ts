@@ -34,7 +34,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   await verifyKafka(config.kafka, { timeoutMs: BROKER_WAIT_AT_START_MS });
   const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
   const codec = EventCodec.forRegistry(config.schemaRegistry);
-  const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections });
+  const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections, sandbox: config.api.sandbox });
   const metrics = new WorkerMetrics(true);
   const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics });
   worker.onFatal = onFatal;

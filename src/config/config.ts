@@ -27,6 +27,8 @@ const url = z.url({ protocol: /^https?$/ });
 // Kafka and registry connection settings (KAFKA_*, SCHEMA_REGISTRY_*) are read by ./connection.
 const schema = z.object({
   ANTOM_BASE_URL: url,
+  // The capture sandbox answers as the vendor and moves no money: only allowed when said so.
+  ANTOM_SANDBOX: z.enum(['true', 'false']).default('false'),
   ANTOM_CLIENT_ID: z.string().min(1),
   ANTOM_KEY_VERSION: z.string().regex(/^\d+$/).default('1'),
   ANTOM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
@@ -81,7 +83,7 @@ export interface WorkerConfig {
   schemaRegistry: RegistryConnection;
   topics: TopicNames;
   topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
-  api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number; haltProbeMs: number };
+  api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number; haltProbeMs: number; sandbox: boolean };
   maxInFlight: number;
   /** The adaptive limit on concurrent API calls; its maximum is maxInFlight. */
   concurrency: { min: number; initial: number; latencyTolerance: number };
@@ -92,6 +94,15 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   logLevel: Env['LOG_LEVEL'];
   httpPort: number;
+}
+
+/** A topic used for two roles would loop records (a retry topic read as requests) or mix outcomes. */
+function topicClashes(value: Env, tiers: RetryTier[]): string[] {
+  const users = new Map<string, string[]>();
+  const use = (topic: string, variable: string) => users.set(topic, [...(users.get(topic) ?? []), variable]);
+  for (const [variable] of Object.values(topics)) use(value[variable], variable);
+  for (const tier of tiers) use(tier.topic, `RETRY_TIERS (${tier.label})`);
+  return [...users].filter(([, variables]) => variables.length > 1).map(([topic, variables]) => `${variables.join(', ')}: all name topic ${topic}; every role needs a topic of its own`);
 }
 
 /**
@@ -120,6 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     } catch (error) {
       problems.push(`RETRY_TIERS: ${(error as Error).message}`);
     }
+    if (value.ANTOM_SANDBOX !== 'true' && value.ANTOM_BASE_URL.startsWith('http://')) {
+      problems.push('ANTOM_BASE_URL: the vendor API is https; http:// is only for the capture sandbox, with ANTOM_SANDBOX=true');
+    }
+    problems.push(...topicClashes(value, tiers));
   }
   if (problems.length > 0 || !value) throw new ConfigError(problems);
 
@@ -137,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
       timeoutMs: value.API_TIMEOUT_MS,
       connections: value.API_CONNECTIONS ?? value.MAX_IN_FLIGHT,
       haltProbeMs: value.API_HALT_PROBE_MS,
+      sandbox: value.ANTOM_SANDBOX === 'true',
     },
     maxInFlight: value.MAX_IN_FLIGHT,
     concurrency: {

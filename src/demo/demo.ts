@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: stack.brokers,
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     ANTOM_BASE_URL: sandbox.url,
+    ANTOM_SANDBOX: 'true',
     ANTOM_CLIENT_ID: 'SANDBOX_DEMO',
     ANTOM_PRIVATE_KEY_FILE: path.join(keyDir, 'merchant-private.pem'),
     ANTOM_PUBLIC_KEY: sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),

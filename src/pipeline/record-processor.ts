@@ -1,4 +1,4 @@
-import { CONFIGURATION_CODES, CONFIGURATION_HINTS } from '../api/result-codes';
+import { CONFIGURATION_HINTS, isConfigurationRefusal } from '../api/result-codes';
 import { validateCaptureRequest } from '../api/validate';
 import { LOCAL_CODES, type CallTiming, type CaptureRequest, type CaptureResult } from '../api/types';
 import type { WorkerConfig } from '../config/config';
@@ -196,7 +196,7 @@ export class RecordProcessor {
   private async call(request: CaptureRequest, live: () => boolean): Promise<CaptureResult | undefined> {
     for (;;) {
       const result = await this.callOnce(request, live);
-      if (!result || result.local || !CONFIGURATION_CODES.has(result.resultCode)) return result;
+      if (!result || !isConfigurationRefusal(result)) return result;
       if (!live()) return undefined;
     }
   }
@@ -218,7 +218,7 @@ export class RecordProcessor {
       return result;
     } finally {
       const seconds = timer({ status: result?.status ?? 'U' });
-      if (result && !result.local && CONFIGURATION_CODES.has(result.resultCode)) this.halted(result, probe);
+      if (result && isConfigurationRefusal(result)) this.halted(result, probe);
       else breaker.record(result === undefined || (result.status === 'U' && result.local), probe);
       const signal = signalOf(result);
       if (signal === 'rate-limited') metrics.apiRateLimited.inc();

@@ -1,5 +1,5 @@
 import type { CaptureRequest } from '../api/types';
-import { resultBody, successBody } from './responses';
+import { resultBody, SANDBOX_MARK, successBody } from './responses';
 import type { SandboxStore } from './store';
 
 /** Outcomes scripted by the paymentId prefix (design.md, "The sandbox"). */
@@ -65,7 +65,7 @@ export function planCapture(store: SandboxStore, req: CaptureRequest, timeoutDel
       if (scripted) return plan(successBody({ ...req, captureAmount: { ...req.captureAmount, value: `${req.captureAmount.value}0` } }, { captureId: 'anomaly', captureTime: new Date().toISOString(), acquirerReferenceNo: 'anomaly' }));
       break;
     case 'nostatus':
-      if (scripted) return plan(Buffer.from(JSON.stringify({ result: { resultCode: 'SUCCESS', resultMessage: `scripted answer without resultStatus, call ${calls}` } })));
+      if (scripted) return plan(Buffer.from(JSON.stringify({ result: { resultCode: 'SUCCESS', resultMessage: `scripted answer without resultStatus, call ${calls}` }, ...SANDBOX_MARK })));
       break;
     case 'normal':
       break;

@@ -59,6 +59,7 @@ export class WorkerHarness {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       SCHEMA_REGISTRY_URL: registryUrl(),
       ANTOM_BASE_URL: this.sandbox.url,
+      ANTOM_SANDBOX: 'true',
       ANTOM_CLIENT_ID: 'TEST_CLIENT',
       ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),

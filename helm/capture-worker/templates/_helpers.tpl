@@ -82,6 +82,7 @@ SCHEMA_REGISTRY_URL: {{ $c.schemaRegistryUrl | quote }}
 ANTOM_BASE_URL: {{ $c.antom.baseUrl | quote }}
 ANTOM_CLIENT_ID: {{ $c.antom.clientId | quote }}
 ANTOM_KEY_VERSION: {{ $c.antom.keyVersion | toString | quote }}
+ANTOM_SANDBOX: {{ $c.antom.sandbox | default false | toString | quote }}
 ANTOM_PRIVATE_KEY_FILE: {{ printf "%s/%s" (trimSuffix "/" .Values.keys.mountPath) .Values.keys.merchantPrivateKeyName | quote }}
 ANTOM_PUBLIC_KEY_FILE: {{ printf "%s/%s" (trimSuffix "/" .Values.keys.mountPath) .Values.keys.antomPublicKeyName | quote }}
 TOPIC_REQUESTED: {{ $c.topics.requested | quote }}

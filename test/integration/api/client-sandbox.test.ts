@@ -27,6 +27,7 @@ function clientFor(keys: { privateKey?: KeyObject; vendorPublicKey?: KeyObject; 
     vendorPublicKey: keys.vendorPublicKey ?? sandbox.publicKey,
     timeoutMs: TIMEOUT_MS,
     connections: keys.connections ?? 8,
+    sandbox: true,
   });
   clients.push(c);
   return c;
@@ -90,6 +91,16 @@ describe('scripted outcomes', () => {
   });
 });
 
+describe('a client not told it talks to the sandbox', () => {
+  it('refuses the sandbox\'s answers (they move no money) as a configuration error, never as a capture', async () => {
+    const c = new CaptureClient({ baseUrl: sandbox.url, clientId: 'SANDBOX_5X00000000000000', privateKey: merchant.privateKey, vendorPublicKey: sandbox.publicKey, timeoutMs: TIMEOUT_MS, connections: 1 });
+    clients.push(c);
+    const result = await c.capture({ captureRequestId: 'not-told-1', paymentId: 'pay-not-told', captureAmount: { currency: 'HKD', value: '100' } });
+    expect(result).toMatchObject({ status: 'F', resultCode: 'LOCAL_SANDBOX_ANSWER', local: true });
+    expect(result.resultMessage).toContain('ANTOM_SANDBOX=true');
+  });
+});
+
 describe('idempotency and limits', () => {
   it('returns the same capture for the same captureRequestId', async () => {
     const [first, second] = await calls(req('pay-idem'), 2);
@@ -129,6 +140,7 @@ describe('idempotency and limits', () => {
       clientId: 'C',
       privateKey: merchant.privateKey,
       vendorPublicKey: slow.publicKey,
+      sandbox: true,
       timeoutMs: 5000,
       connections: 32,
     });
@@ -221,6 +233,7 @@ describe('capture-sandbox CLI', () => {
       clientId: 'C',
       privateKey: loadPrivateKey({ name: 'm', file: join(dir, 'm.pem') }),
       vendorPublicKey: loadPublicKey({ name: 's', file: join(dir, 's.pub') }),
+      sandbox: true,
       timeoutMs: 2000,
       connections: 1,
     });

@@ -15,6 +15,7 @@ beforeAll(async () => {
   const merchant = await generateKeyPair();
   base = {
     ANTOM_BASE_URL: 'http://127.0.0.1:9',
+    ANTOM_SANDBOX: 'true',
     ANTOM_CLIENT_ID: 'TEST_CLIENT',
     ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     ANTOM_PUBLIC_KEY: merchant.publicKey.export({ format: 'pem', type: 'spki' }).toString(),

@@ -61,6 +61,7 @@ export class SecuredSetup {
       ...this.connectionEnv,
       ...topicEnv(this.topics),
       ANTOM_BASE_URL: this.sandbox.url,
+      ANTOM_SANDBOX: 'true',
       ANTOM_CLIENT_ID: 'TEST_CLIENT',
       ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),

@@ -4,6 +4,7 @@ const valid = {
   KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
   ANTOM_BASE_URL: 'http://127.0.0.1:8080',
+  ANTOM_SANDBOX: 'true',
   ANTOM_CLIENT_ID: 'SANDBOX_5X00000000000000',
   ANTOM_PRIVATE_KEY_FILE: '/keys/merchant-private.pem',
   ANTOM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
@@ -45,6 +46,21 @@ describe('loadConfig', () => {
     expect(message).not.toContain('ANTOM_PRIVATE_KEY_FILE: required');
     expect(message).not.toContain('SECRET-KEY-MATERIAL');
     expect(error!.problems.length).toBe(5);
+  });
+
+  it('refuses an http:// vendor URL unless ANTOM_SANDBOX=true says it is the sandbox', () => {
+    const production = { ...valid, ANTOM_SANDBOX: undefined };
+    expect(() => loadConfig(production)).toThrow('ANTOM_BASE_URL: the vendor API is https; http:// is only for the capture sandbox, with ANTOM_SANDBOX=true');
+    expect(loadConfig({ ...production, ANTOM_BASE_URL: 'https://open-na-global.alipay.com' }).api.sandbox).toBe(false);
+    expect(loadConfig(valid).api.sandbox).toBe(true);
+  });
+
+  it.each([
+    ['TOPIC_RETRY = TOPIC_REQUESTED', { TOPIC_RETRY: 'payments.capture.requested' }, 'TOPIC_REQUESTED, TOPIC_RETRY: all name topic payments.capture.requested'],
+    ['TOPIC_DLQ = TOPIC_FAILED', { TOPIC_DLQ: 'x', TOPIC_FAILED: 'x' }, 'TOPIC_FAILED, TOPIC_DLQ: all name topic x'],
+    ['a tier topic = TOPIC_UNKNOWN', { TOPIC_UNKNOWN: 'payments.capture.retry.5s' }, 'TOPIC_UNKNOWN, RETRY_TIERS (5s): all name topic payments.capture.retry.5s'],
+  ])('refuses one topic for two roles: %s', (_name, topics, message) => {
+    expect(() => loadConfig({ ...valid, ...topics })).toThrow(message);
   });
 
   it('bounds the adaptive API concurrency by MAX_IN_FLIGHT', () => {

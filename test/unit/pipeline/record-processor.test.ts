@@ -284,6 +284,18 @@ describe('CompletionHandle', () => {
       breaker.dispose();
     });
 
+    it('an answer from the capture sandbox to a worker not set up for it halts the calls too', async () => {
+      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+      const sandboxAnswer: CaptureResult = { status: 'F', resultCode: 'LOCAL_SANDBOX_ANSWER', resultMessage: 'the capture sandbox answered', local: true };
+      let answers = 0;
+      const { processor } = setup(async () => (++answers === 1 ? sandboxAnswer : ok), undefined, { breaker });
+      const sink = new FakeSink();
+      await processor.process(handleFor(sink, record('key-sandbox')).handle, { attempt: 1 });
+      expect(answers).toBe(2);
+      expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.succeeded]);
+      breaker.dispose();
+    });
+
     it('a record given up while the calls are halted publishes nothing and frees its slot', async () => {
       const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
       let stopping = false;
