@@ -1,4 +1,6 @@
-import { DLQ_HEADERS } from '../../../src/pipeline/dead-letter';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { DLQ_HEADERS, type DlqReference } from '../../../src/pipeline/dead-letter';
 import { request, terminal, WorkerHarness } from '../../support/worker-harness';
 
 describe('worker: bad input loses nothing and stalls nothing', () => {
@@ -15,16 +17,20 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     const unknownSchema = Buffer.from([0, 0x7f, 0xff, 0xff, 0x01, 0x02, 0x04]);
     const truncated = h.codec.encode('CaptureRequested', request('pay-trunc')).subarray(0, 9);
     const valid = request('pay-after-bad');
+    const tooLarge = h.codec.encode('CaptureRequested', request('pay-big', '100', 'HKD', { note: 'x'.repeat(10_000) }));
+    // Random bytes do not compress: its DLQ copy must be a reference to the original.
+    const incompressible = h.codec.encode('CaptureRequested', request('pay-random', '100', 'HKD', { note: randomBytes(6_000).toString('base64') }));
     await h.produce([
       { key: 'garbage', value: garbage, headers: { trace: 't-1' } },
       { key: 'unknown-schema', value: unknownSchema },
       { key: 'null-value', value: null },
       { key: null, value: request('pay-no-key') },
       { key: 'truncated', value: truncated },
-      { key: 'too-large', value: request('pay-big', '100', 'HKD', { note: 'x'.repeat(10_000) }) },
+      { key: 'too-large', value: tooLarge },
+      { key: 'too-large-random', value: incompressible },
       { key: 'good-after-bad', value: valid },
     ]);
-    const dlq = await h.dlq(6);
+    const dlq = await h.dlq(7);
     const byKey = new Map(dlq.map((r) => [r.key?.toString() ?? '(none)', r]));
     expect(byKey.get('garbage')).toMatchObject({ value: garbage, headers: expect.objectContaining({ trace: 't-1', [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO', [DLQ_HEADERS.topic]: h.topics.requested, [DLQ_HEADERS.offset]: '0' }) });
     expect(byKey.get('unknown-schema')).toMatchObject({ value: unknownSchema, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'UNKNOWN_SCHEMA_ID' }) });
@@ -34,8 +40,13 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     expect((await h.codec.decode('CaptureRequested', byKey.get('(none)')!.value)).paymentId).toBe('pay-no-key');
     expect(byKey.get('truncated')).toMatchObject({ value: truncated, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'MALFORMED_AVRO' }) });
 
-    expect(byKey.get('too-large')?.headers[DLQ_HEADERS.reason]).toBe('RECORD_TOO_LARGE');
-    expect(byKey.get('too-large')?.value?.length).toBeGreaterThan(10_000);
+    // Copies over MAX_RECORD_BYTES are gzipped (the original bytes come back), or referenced.
+    const large = byKey.get('too-large')!;
+    expect({ reason: large.headers[DLQ_HEADERS.reason], encoding: large.headers[DLQ_HEADERS.encoding] }).toEqual({ reason: 'RECORD_TOO_LARGE', encoding: 'gzip' });
+    expect(gunzipSync(large.value!).equals(tooLarge)).toBe(true);
+    const random = byKey.get('too-large-random')!;
+    expect({ reason: random.headers[DLQ_HEADERS.reason], encoding: random.headers[DLQ_HEADERS.encoding] }).toEqual({ reason: 'RECORD_TOO_LARGE', encoding: 'reference' });
+    expect(JSON.parse(random.value!.toString()) as DlqReference).toMatchObject({ topic: h.topics.requested, partition: 0, offset: '6', valueBytes: incompressible.length });
 
     const [outcome] = await h.outcomes((all) => all.some((o) => o.key === 'good-after-bad'));
     expect(outcome).toMatchObject({ key: 'good-after-bad', topic: 'succeeded' });
