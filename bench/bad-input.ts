@@ -56,6 +56,7 @@ interface Ctx {
   codec: EventCodec;
   requestedSchemaId: number;
   unrelatedSchemaId: number;
+  unreadableSchemaId: number;
   succeededSchemaId: number;
 }
 
@@ -67,6 +68,15 @@ const request = (paymentId: string, value = '100', currency = 'USD', metadata: R
 });
 
 const UNRELATED = { type: 'record', name: 'Unrelated', namespace: 'bench.badinput', fields: [{ name: 'x', type: 'int' }] } as const;
+// Registries accept it, Avro readers refuse it: a union default must match the union's first branch.
+const UNREADABLE = { type: 'record', name: 'Unreadable', namespace: 'bench.badinput', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] } as const;
+
+/** Registered over HTTP: the registry library would refuse to parse it before sending. */
+async function registerRaw(registryUrl: string, subject: string, schema: object): Promise<number> {
+  const res = await fetch(`${registryUrl}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }) });
+  if (!res.ok) throw new Error(`registering ${subject}: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: number }).id;
+}
 
 function wire(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.alloc(5 + body.length);
@@ -110,6 +120,16 @@ const KINDS: BadKind[] = [
   { name: 'missing key', expect: 'DLQ', reason: 'MISSING_KEY', make: (n, c) => ({ key: null, value: c.codec.encode('CaptureRequested', request(`pay-nokey-${n}`)) }) },
   { name: 'empty key', expect: 'DLQ', reason: 'MISSING_KEY', make: (n, c) => ({ key: '', value: c.codec.encode('CaptureRequested', request(`pay-emptykey-${n}`)) }) },
   { name: 'retry record without headers', expect: 'DLQ', reason: 'BAD_RETRY_HEADERS', retryTopic: true, make: (n, c) => ({ key: `bad-retry-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-retry-${n}`)) }) },
+  { name: 'key not valid UTF-8', expect: 'DLQ', reason: 'INVALID_KEY', make: (n, c) => ({ key: Buffer.concat([Buffer.from(`bad-utf8-${n}-`), Buffer.from([0xff, 0xfe])]), value: c.codec.encode('CaptureRequested', request(`pay-utf8-${n}`)) }) },
+  {
+    name: 'retry headers out of range',
+    expect: 'DLQ',
+    reason: 'BAD_RETRY_HEADERS',
+    retryTopic: true,
+    make: (n, c) => ({ key: `bad-retry-range-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-retry-range-${n}`)), headers: { 'capture-attempt': '2147483648', 'capture-due-at': '99999999999999999', 'capture-first-attempt-at': '0' } }),
+  },
+  { name: 'value over MAX_RECORD_BYTES (270 kB)', expect: 'DLQ', reason: 'RECORD_TOO_LARGE', make: (n, c) => ({ key: `bad-too-large-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-too-large-${n}`, '100', 'USD', { blob: 'b'.repeat(270_000) })) }) },
+  { name: 'writer schema that cannot be parsed', expect: 'DLQ', reason: 'UNREADABLE_WRITER_SCHEMA', make: (n, c) => ({ key: `bad-unreadable-${n}`, value: wire(c.unreadableSchemaId, Buffer.from([0])) }) },
   { name: 'key over 64 chars', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-long-key-${n}-`.padEnd(65, 'k'), value: c.codec.encode('CaptureRequested', request(`pay-longkey-${n}`)) }) },
   { name: 'bad currency', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-currency-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-cur-${n}`, '100', 'usd')) }) },
   { name: 'non-integer amount', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-fraction-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-frac-${n}`, '10.5')) }) },
@@ -262,6 +282,7 @@ class Campaign {
       requestedSchemaId: await this.codec.useSubject('CaptureRequested', t.requested),
       succeededSchemaId: await this.codec.useSubject('CaptureSucceeded', t.succeeded),
       unrelatedSchemaId: (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(UNRELATED) }, { subject: `${t.id}.unrelated-value` })).id,
+      unreadableSchemaId: await registerRaw(this.stack.registryUrl, `${t.id}.unreadable-value`, UNREADABLE),
     };
     const collector = await Collector.start(this.kafka, t, this.codec);
     const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -308,7 +329,7 @@ class Campaign {
         if (kinds.length > 0 && badAfter(i)) {
           const kind = kinds[badN % kinds.length]!;
           const m = kind.make(++badN, ctx);
-          m.headers = { 'bench-kind': kind.name };
+          m.headers = { ...m.headers, 'bench-kind': kind.name };
           (kind.retryTopic ? retry : kind === NEAR_LIMIT ? single : main).push(m);
           sentByKind.set(kind, [...(sentByKind.get(kind) ?? []), m]);
         }

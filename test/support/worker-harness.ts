@@ -94,13 +94,14 @@ export class WorkerHarness {
     return worker;
   }
 
-  async produce(requests: Array<{ key: string | null; value: CaptureRequested | Buffer | null; headers?: Record<string, string>; partition?: number }>): Promise<void> {
+  /** To the request topic unless told another (e.g. a retry tier's). */
+  async produce(requests: Array<{ key: string | Buffer | null; value: CaptureRequested | Buffer | null; headers?: Record<string, string>; partition?: number }>, topic = this.topics.requested): Promise<void> {
     if (!this.producer) {
       this.producer = this.kafka.producer();
       await this.producer.connect();
     }
     await this.producer.send({
-      topic: this.topics.requested,
+      topic,
       messages: requests.map((r) => ({
         key: r.key,
         value: r.value === null || Buffer.isBuffer(r.value) ? r.value : this.codec.encode('CaptureRequested', r.value),

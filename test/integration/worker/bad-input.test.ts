@@ -54,6 +54,36 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     expect(h.sandbox.stats().calls).toBe(1);
   });
 
+  it('sends keys that are not valid UTF-8, out-of-range retry headers and an unparseable writer schema to the DLQ within seconds, without a call', async () => {
+    h.sandbox.reset();
+    // Two keys that differ only in invalid bytes: a lenient decode would make them one captureRequestId.
+    const keyA = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xff])]);
+    const keyB = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xfe])]);
+    const schema = JSON.stringify({ type: 'record', name: 'Unreadable', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] });
+    const res = await fetch(`${process.env.SCHEMA_REGISTRY_URL}/subjects/${h.topics.requested}.unreadable-value/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema }) });
+    const { id } = (await res.json()) as { id: number };
+    const unreadable = Buffer.alloc(6);
+    unreadable.writeUInt32BE(id, 1);
+    const started = Date.now();
+    await h.produce([
+      { key: keyA, value: request('pay-utf8-a') },
+      { key: keyB, value: request('pay-utf8-b') },
+      { key: 'unreadable-schema', value: unreadable },
+      { key: 'good-after-poison', value: request('pay-after-poison') },
+    ]);
+    const outOfRange = { 'capture-attempt': '2147483648', 'capture-due-at': '99999999999999999', 'capture-first-attempt-at': '0' };
+    await h.produce([{ key: 'retry-out-of-range', value: request('pay-retry-range'), headers: outOfRange }], `${h.topics.retry}.1s`);
+    // The first test left 7 DLQ records.
+    const dlq = await h.dlq(7 + 4, 30_000);
+    const reasonOf = (key: Buffer | string) => dlq.find((r) => r.key?.equals(Buffer.isBuffer(key) ? key : Buffer.from(key)))?.headers[DLQ_HEADERS.reason];
+    expect([reasonOf(keyA), reasonOf(keyB), reasonOf('unreadable-schema'), reasonOf('retry-out-of-range')]).toEqual(['INVALID_KEY', 'INVALID_KEY', 'UNREADABLE_WRITER_SCHEMA', 'BAD_RETRY_HEADERS']);
+    expect((await h.codec.decode('CaptureRequested', dlq.find((r) => r.key?.equals(keyB))!.value)).paymentId).toBe('pay-utf8-b');
+    const [outcome] = await h.outcomes((all) => all.some((o) => o.key === 'good-after-poison'));
+    expect(outcome).toMatchObject({ topic: 'succeeded' });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(h.sandbox.stats().calls).toBe(1);
+  });
+
   it('answers an invalid request with PARAM_ILLEGAL naming the field, without calling the API', async () => {
     h.sandbox.reset();
     const cases = [
