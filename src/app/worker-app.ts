@@ -40,6 +40,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,
+    alive: () => worker.liveness(config.liveness),
     ready: async () => worker.ready && (await registry.reachable()),
   });
   const lag = startLagReporter(kafka, config, metrics);

@@ -2,12 +2,14 @@ import http from 'node:http';
 import type { Registry } from 'prom-client';
 
 export interface HealthSources {
+  /** Whether a restart would help (see ./liveness); undefined reason: alive. */
+  alive(): { alive: boolean; reason?: string };
   /** Consumer joined, producer connected, registry reachable. */
   ready(): Promise<boolean> | boolean;
   registry: Registry;
 }
 
-/** `/healthz` (the process answers), `/readyz` (it can do work) and `/metrics` on a port of their own. */
+/** `/healthz` (a restart would not help), `/readyz` (it can do work) and `/metrics` on a port of their own. */
 export async function startHealthServer(port: number, sources: HealthSources, host = '0.0.0.0'): Promise<http.Server & { port: number }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -15,7 +17,10 @@ export async function startHealthServer(port: number, sources: HealthSources, ho
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
-    if (path === '/healthz') return reply(200, 'ok\n');
+    if (path === '/healthz') {
+      const verdict = sources.alive();
+      return verdict.alive ? reply(200, 'ok\n') : reply(503, `not alive: ${verdict.reason}\n`);
+    }
     if (path === '/readyz') {
       Promise.resolve(sources.ready())
         .then((ready) => reply(ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n'))

@@ -2,6 +2,7 @@ import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
 import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
+import { judgeLiveness, type LivenessBounds, type LivenessVerdict } from '../observability/liveness';
 import { WorkerMetrics } from '../observability/metrics';
 import { routeRetry, type RetryRoute } from '../retry/retry-route';
 import type { RetryTier } from '../retry/tiers';
@@ -55,8 +56,11 @@ export class CaptureWorker {
   private crashed: Error | undefined;
   /** Retry topics and their tier (null: the single retry topic of earlier releases). */
   private readonly retrySources: ReadonlyMap<string, RetryTier | null>;
+  /** Last time a record settled, or work began after the window was empty (see liveness). */
+  private lastProgressAt = Date.now();
   private readonly releaseSlot = () => {
     this.window.release();
+    this.lastProgressAt = Date.now();
     this.metrics.inFlight.set(this.window.inFlight);
   };
 
@@ -106,6 +110,18 @@ export class CaptureWorker {
   /** True once the consumer has joined its group, and while the vendor accepts the merchant configuration. */
   get ready(): boolean {
     return this.intake.hasJoined && this.lifecycle === 'running' && this.breaker.state !== 'halted';
+  }
+
+  /** What /healthz judges: a restart would help only if the consumer stopped polling or records stopped settling. */
+  liveness(bounds: LivenessBounds): LivenessVerdict {
+    return judgeLiveness(Date.now(), {
+      started: this.intake.hasEverJoined,
+      joined: this.intake.hasJoined,
+      lastPollAt: this.intake.lastPollAt,
+      inFlight: this.window.inFlight,
+      lastProgressAt: this.lastProgressAt,
+      circuitClosed: this.breaker.state === 'closed',
+    }, bounds);
   }
 
   get failure(): Error | undefined {
@@ -201,6 +217,7 @@ export class CaptureWorker {
         await beat();
         if (halted()) return;
       }
+      if (this.window.inFlight === 1) this.lastProgressAt = Date.now();
       const handle = owner.dispatch(message);
       if (!handle) return this.releaseSlot();
       handle.holdSlot(this.releaseSlot);

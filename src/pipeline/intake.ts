@@ -49,6 +49,8 @@ export function isConfigurationError(error: unknown): boolean {
 export class Intake {
   private consumer: Consumer | undefined;
   private joined = false;
+  private everJoined = false;
+  private lastPoll = Date.now();
   private stopped = false;
   private crashesInARow = 0;
   private rejoinTimer: NodeJS.Timeout | undefined;
@@ -61,6 +63,15 @@ export class Intake {
 
   get hasJoined(): boolean {
     return this.joined;
+  }
+
+  get hasEverJoined(): boolean {
+    return this.everJoined;
+  }
+
+  /** Last fetch or heartbeat (also while a batch blocks on a full window: it heartbeats). */
+  get lastPollAt(): number {
+    return this.lastPoll;
   }
 
   async start(): Promise<void> {
@@ -78,9 +89,16 @@ export class Intake {
     });
     this.consumer = consumer;
     await consumer.connect();
+    const polled = () => {
+      if (this.consumer === consumer) this.lastPoll = Date.now();
+    };
+    consumer.on(consumer.events.FETCH_START, polled);
+    consumer.on(consumer.events.HEARTBEAT, polled);
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if (this.consumer !== consumer) return;
       this.joined = true;
+      this.everJoined = true;
+      this.lastPoll = Date.now();
       this.crashesInARow = 0;
       this.events.onAssignment(payload.memberAssignment, payload.memberId);
     });

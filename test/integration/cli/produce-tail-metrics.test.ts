@@ -33,9 +33,9 @@ describe('produce → worker → tail, with /metrics moving', () => {
   it('integrating teams publish JSON lines and read outcomes back as JSON lines', async () => {
     const worker = await h.startWorker();
     const port = worker.healthPort;
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${port}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const consumedBefore = await metric(port, 'capture_records_consumed_total');
 
     const lines = [

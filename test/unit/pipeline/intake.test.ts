@@ -4,7 +4,7 @@ import { Intake, isConfigurationError } from '../../../src/pipeline/intake';
 
 /** Stands in for a KafkaJS consumer: it only emits the two events the intake listens to. */
 class FakeConsumer extends EventEmitter {
-  readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' };
+  readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash', FETCH_START: 'consumer.fetch_start', HEARTBEAT: 'consumer.heartbeat' };
   connected = false;
   disconnected = false;
   async connect() {
