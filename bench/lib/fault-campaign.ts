@@ -683,7 +683,7 @@ function nativeBroker(): { pid: number; kafka: ReturnType<typeof managed>; paths
 }
 
 /** Freezes the native broker for `seconds` (what a long GC pause, a stuck disk or a paused VM does); `during` runs 300 ms in. */
-async function freezeBroker<T>(seconds: number, log: Log, ts: () => string, during: () => Promise<T>): Promise<T> {
+export async function freezeBroker<T>(seconds: number, log: Log, ts: () => string, during: () => Promise<T>): Promise<T> {
   const { pid } = nativeBroker();
   log(`  ${ts()} broker: SIGSTOP to pid ${pid} for ${seconds}s`);
   // Whatever ends this process, the broker must not be left frozen for everyone else.
