@@ -152,7 +152,7 @@ export interface Sample {
   workerCallsPerSec: number | null;
   /** Refused / failed TCP connects in this network namespace in this second (/proc/net/snmp Tcp AttemptFails). */
   refusedConnectsPerSec: number | null;
-  circuit: 'closed' | 'half-open' | 'open' | null;
+  circuit: string | null;
   inFlight: number | null;
   retriesPending: number | null;
   worker: number | null;
@@ -419,13 +419,13 @@ async function getJson<T>(url: string, timeoutMs = 900): Promise<T | null> {
   }
 }
 
-async function workerMetrics(port: number): Promise<{ calls: number; circuit: number; inFlight: number; retriesPending: number; transactions: number; commits: number } | null> {
+async function workerMetrics(port: number): Promise<{ calls: number; circuit: string; inFlight: number; retriesPending: number; transactions: number; commits: number } | null> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(900) });
     if (!res.ok) return null;
     const text = await res.text();
     let calls = 0;
-    let circuit = 0;
+    let circuit = 'unknown';
     let inFlight = 0;
     let retriesPending = 0;
     let transactions = 0;
@@ -435,7 +435,7 @@ async function workerMetrics(port: number): Promise<{ calls: number; circuit: nu
       if (!m) continue;
       const v = Number(m[2]);
       if (m[1] === 'capture_api_latency_seconds_count') calls += v;
-      else if (m[1] === 'capture_circuit_state') circuit = v;
+      else if (m[1] === 'capture_circuit_state' && v === 1) circuit = /state="([a-z-]+)"/.exec(line)?.[1] ?? 'unknown';
       else if (m[1] === 'capture_in_flight') inFlight = v;
       else if (m[1] === 'capture_retries_pending') retriesPending = v;
       else if (m[1] === 'capture_transactions_in_progress') transactions = v;
@@ -908,7 +908,7 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
           vendorCallsPerSec: vendorRate,
           workerCallsPerSec: workerRate,
           refusedConnectsPerSec: fails !== null && prevFails !== null ? fails - prevFails : null,
-          circuit: metrics ? (metrics.circuit === 0 ? 'closed' : metrics.circuit === 1 ? 'half-open' : 'open') : null,
+          circuit: metrics ? metrics.circuit : null,
           inFlight: metrics?.inFlight ?? null,
           retriesPending: metrics?.retriesPending ?? null,
           worker: inst?.proc.alive ? inst.n : null,

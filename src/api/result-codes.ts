@@ -46,6 +46,13 @@ export const RESULT_CODES: ReadonlyMap<string, CaptureStatus> = new Map<string, 
  */
 export const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED']);
 
+const LOCAL_CODE_SET: ReadonlySet<string> = new Set(Object.values(LOCAL_CODES));
+
+/** A metric label for a result code: the reference's codes and ours, anything else the vendor sends is OTHER (bounded cardinality). */
+export function codeLabel(code: string): string {
+  return RESULT_CODES.has(code) || LOCAL_CODE_SET.has(code) ? code : 'OTHER';
+}
+
 /** An answer that halts the calls: the vendor refused the configuration, or the sandbox answered a worker not set up for it. */
 export function isConfigurationRefusal(result: CaptureResult): boolean {
   return result.local ? result.resultCode === LOCAL_CODES.sandbox : CONFIGURATION_CODES.has(result.resultCode);

@@ -43,7 +43,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
     alive: () => worker.liveness(config.liveness),
     ready: async () => worker.ready && (await registry.reachable()),
   });
-  const lag = startLagReporter(kafka, config, metrics);
+  const lag = startLagReporter(kafka, config, metrics, () => worker.ownedPartitions);
   logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
   await worker.start();
   return {

@@ -4,7 +4,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class WorkerMetrics {
   readonly registry = new Registry();
   readonly consumed = new Counter({ name: 'capture_records_consumed_total', help: 'Records taken from the request and retry topics', labelNames: ['topic'], registers: [this.registry] });
-  readonly outcomes = new Counter({ name: 'capture_outcomes_total', help: 'Outcome events committed, by status and result code', labelNames: ['status', 'code'], registers: [this.registry] });
+  readonly outcomes = new Counter({
+    name: 'capture_outcomes_total',
+    help: 'Outcome events committed, by status, result code (the reference\'s codes and LOCAL_*; anything else is OTHER) and whether an unknown was final (retries exhausted: reconcile)',
+    labelNames: ['status', 'code', 'final'],
+    registers: [this.registry],
+  });
+  readonly endToEnd = new Histogram({
+    name: 'capture_end_to_end_seconds',
+    help: 'From the request\'s requestedAt to the commit of its terminal outcome',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 86400],
+    registers: [this.registry],
+  });
   readonly apiLatency = new Histogram({
     name: 'capture_api_latency_seconds',
     help: 'Capture API call latency',
@@ -25,7 +36,7 @@ export class WorkerMetrics {
   });
   readonly conflicts = new Counter({ name: 'capture_conflicting_requests_total', help: 'Requests whose captureRequestId was used before with other fields (REPEAT_REQ_INCONSISTENT): no outcome, sent to the DLQ', registers: [this.registry] });
   readonly deadLettered = new Counter({ name: 'capture_dlq_total', help: 'Records sent to the DLQ', labelNames: ['reason'], registers: [this.registry] });
-  readonly consumerLag = new Gauge({ name: 'capture_consumer_lag', help: 'High watermark minus next offset, per partition', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly consumerLag = new Gauge({ name: 'capture_consumer_lag', help: 'High watermark minus committed offset, for the partitions this instance owns (sum over pods is the group\'s lag)', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly commitLatency = new Histogram({
     name: 'capture_transaction_commit_seconds',
     help: 'Kafka transaction (outcomes + offsets) commit latency',
@@ -38,7 +49,7 @@ export class WorkerMetrics {
   readonly apiConcurrencyLimit = new Gauge({ name: 'capture_api_concurrency_limit', help: 'Adaptive limit on concurrent capture API calls (API_CONCURRENCY_MIN … MAX_IN_FLIGHT)', registers: [this.registry] });
   readonly apiPace = new Gauge({ name: 'capture_api_pace_per_second', help: 'Capture API calls allowed per second while rate-limited or recovering from an outage (0: not paced)', registers: [this.registry] });
   readonly apiRateLimited = new Counter({ name: 'capture_api_rate_limited_total', help: 'Capture API calls answered REQUEST_TRAFFIC_EXCEED_LIMIT (retried; they cut the concurrency limit)', registers: [this.registry] });
-  readonly circuitOpen = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 0 closed, 1 half-open, 2 open, 3 halted (the vendor refuses the merchant configuration)', registers: [this.registry] });
+  readonly circuitState = new Gauge({ name: 'capture_circuit_state', help: 'API circuit breaker: 1 for the current state (closed, half-open, open, halted: the vendor refuses the merchant configuration)', labelNames: ['state'], registers: [this.registry] });
   readonly apiHalted = new Gauge({ name: 'capture_api_halted', help: '1 while capture calls are halted because the vendor refuses the merchant configuration (credentials, key version, client id); records wait uncommitted', registers: [this.registry] });
   readonly configurationRefusals = new Counter({ name: 'capture_api_configuration_refusals_total', help: 'Capture API answers refusing the merchant configuration (ACCESS_DENIED, INVALID_SIGNATURE, ...): no outcome, the call halts and is probed', labelNames: ['code'], registers: [this.registry] });
 

@@ -34,7 +34,7 @@ const HEARTBEAT_EVERY_MS = 1000;
 // A killed instance's partitions move on after 10 s instead of KafkaJS's default 30 s.
 const SESSION_TIMEOUT_MS = 10_000;
 const ROOM_POLL_MS = 20;
-const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2, halted: 3 };
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open', 'halted'];
 const SHORT_WAIT_MS = 200;
 
 /**
@@ -75,6 +75,7 @@ export class CaptureWorker {
       this.metrics.apiPace.set(pacePerSec ?? 0);
     });
     this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
+    this.showCircuit(this.breaker.state);
     this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
@@ -122,6 +123,11 @@ export class CaptureWorker {
       lastProgressAt: this.lastProgressAt,
       circuitClosed: this.breaker.state === 'closed',
     }, bounds);
+  }
+
+  /** The partitions this instance owns right now (their lag is this instance's to report). */
+  get ownedPartitions(): Array<{ topic: string; partition: number }> {
+    return this.registry.all.map(({ topic, partition }) => ({ topic, partition }));
   }
 
   get failure(): Error | undefined {
@@ -274,8 +280,12 @@ export class CaptureWorker {
     }
   }
 
+  private showCircuit(state: CircuitState): void {
+    for (const each of CIRCUIT_STATES) this.metrics.circuitState.set({ state: each }, each === state ? 1 : 0);
+  }
+
   private onCircuit(state: CircuitState): void {
-    this.metrics.circuitOpen.set(CIRCUIT_GAUGE[state]);
+    this.showCircuit(state);
     if (state === 'halted') this.metrics.apiHalted.set(1);
     else if (state === 'closed') this.metrics.apiHalted.set(0);
     // After an outage the calls that waited go out a few at a time, as a new instance's would.

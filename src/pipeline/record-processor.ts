@@ -1,4 +1,4 @@
-import { CONFIGURATION_HINTS, isConfigurationRefusal } from '../api/result-codes';
+import { CONFIGURATION_HINTS, codeLabel, isConfigurationRefusal } from '../api/result-codes';
 import { validateCaptureRequest } from '../api/validate';
 import { LOCAL_CODES, type CallTiming, type CaptureRequest, type CaptureResult } from '../api/types';
 import type { WorkerConfig } from '../config/config';
@@ -105,7 +105,7 @@ export class RecordProcessor {
     const { sink, message } = handle;
     if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error, extra, this.deps.config.maxRecordBytes) }])) {
       this.deps.metrics.deadLettered.inc({ reason });
-      this.deps.logger.warn({ reason, error, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
+      this.deps.logger.warn({ reason, error, key: message.key ? (decodeKey(message.key) ?? `base64:${message.key.toString('base64')}`) : null, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
     }
   }
 
@@ -166,14 +166,15 @@ export class RecordProcessor {
       records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } });
     }
     if (!(await handle.complete(records))) return;
-    metrics.outcomes.inc({ status: result.status, code: result.resultCode });
+    const final = result.status === 'U' && retryAt === undefined;
+    metrics.outcomes.inc({ status: result.status, code: codeLabel(result.resultCode), final: String(final) });
     if (retryAt !== undefined) metrics.retriesScheduled.inc();
-    if (result.status !== 'S' || logger.isLevelEnabled('debug')) {
-      logger.child({ captureRequestId: key }).info(
-        { status: result.status, resultCode: result.resultCode, attempt: attempt.attempt, nextAttemptAt: retryAt, final: result.status === 'U' && retryAt === undefined },
-        result.resultMessage,
-      );
-    }
+    else metrics.endToEnd.observe(Math.max(0, this.now() - Number(request.requestedAt)) / 1000);
+    const { sink } = handle;
+    logger.info(
+      { captureRequestId: key, paymentId: request.paymentId, topic: sink.topic, partition: sink.partition, offset: message.offset, status: result.status, resultCode: result.resultCode, attempt: attempt.attempt, durationMs: completedAt - startedAt, nextAttemptAt: retryAt, final },
+      result.resultMessage,
+    );
   }
 
   /**

@@ -36,7 +36,8 @@ describe.each(['INVALID_SIGNATURE', 'ACCESS_DENIED'])('worker: the vendor answer
     await waitFor(() => h.sandbox.stats().refused > 0, 30_000, () => '(first refusal)');
     await waitFor(async () => (await readyStatus(worker)) === 503, 10_000, () => '(readyz turns 503)');
     expect(await metric(worker, 'capture_api_halted')).toBe(1);
-    expect(await metric(worker, 'capture_circuit_state')).toBe(3);
+    expect(await metric(worker, 'capture_circuit_state{state="halted"}')).toBe(1);
+    expect(await metric(worker, 'capture_circuit_state{state="closed"}')).toBe(0);
 
     // Halted: over five probe intervals only the probes reach the vendor, one per interval (the
     // calls already in flight when the halt began answer first).
