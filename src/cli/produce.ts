@@ -5,6 +5,17 @@ import { topicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
 import { connectCli } from './connect';
+import { parseCommand } from './usage';
+
+export const produceCommand = {
+  name: 'produce',
+  usage: `usage: capture-worker produce < requests.jsonl
+  Reads JSON lines from stdin, one request each:
+    {"captureRequestId","paymentId","captureAmount":{"currency","value"},"requestedAt"?,"metadata"?}
+  validates them as the worker will, and publishes CaptureRequested events to TOPIC_REQUESTED
+  keyed by captureRequestId. Invalid lines are reported on stderr and skipped (exit 1).`,
+  options: {},
+} as const;
 
 /** A JSON line as integrating teams write it: the request plus its key. */
 export interface RequestLine extends CaptureRequested {
@@ -42,9 +53,10 @@ export function parseRequestLine(line: string, now = Date.now()): { key: string;
 }
 
 /** `capture-worker produce`: JSON lines on stdin → CaptureRequested events; invalid lines are reported and skipped. */
-export async function runProduce(_args: string[]): Promise<void> {
-  const topics = topicNames();
-  const { kafka, registry } = await connectCli('capture-worker-produce');
+export async function runProduce(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!parseCommand(produceCommand, args)) return;
+  const topics = topicNames(env);
+  const { kafka, registry } = await connectCli('capture-worker-produce', env);
   const codec = EventCodec.forRegistry(registry);
   await codec.useSubject('CaptureRequested', topics.requested);
   const producer = kafka.producer({ idempotent: true });

@@ -1,51 +1,93 @@
-import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { topicNames } from '../config/config';
+import { topicNames, type TopicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { EventName } from '../events/schema-files';
 import { connectCli } from './connect';
+import { headerText, readTopics, type ReadRecord } from './topic-reader';
+import { parseCommand, parseSince, UsageError } from './usage';
 
-/**
- * `capture-worker tail [--key ID] [--follow]`: committed outcome events as JSON lines. Without
- * --follow it stops once it has read up to the end offsets it saw at start.
- */
-export async function runTail(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { key: { type: 'string' }, follow: { type: 'boolean', default: false } } });
-  const topics = topicNames();
-  const byTopic = new Map<string, EventName>([
-    [topics.succeeded, 'CaptureSucceeded'],
-    [topics.failed, 'CaptureFailed'],
-    [topics.unknown, 'CaptureUnknown'],
-  ]);
-  const { kafka, registry } = await connectCli('capture-worker-tail');
-  const codec = EventCodec.forRegistry(registry);
-  const admin = kafka.admin();
-  await admin.connect();
-  const remaining = new Map<string, number>();
-  for (const topic of byTopic.keys()) {
-    for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > Number(p.low)) remaining.set(`${topic}|${p.partition}`, Number(p.high));
-  }
-  await admin.disconnect();
+const ROLES = { succeeded: 'CaptureSucceeded', failed: 'CaptureFailed', unknown: 'CaptureUnknown', dlq: undefined } as const satisfies Record<string, EventName | undefined>;
+type Role = keyof typeof ROLES;
 
-  const consumer = kafka.consumer({ groupId: `capture-worker-tail-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const caughtUp = () => !values.follow && remaining.size === 0;
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      const key = message.key?.toString() ?? null;
-      if (!values.key || values.key === key) {
-        const event = await codec.decode(byTopic.get(topic)!, message.value);
-        process.stdout.write(`${JSON.stringify({ topic, key, event })}\n`);
-      }
-      const id = `${topic}|${partition}`;
-      // The high watermark may sit past a transaction marker, one offset beyond the last record.
-      if (Number(message.offset) + 2 >= (remaining.get(id) ?? 0)) remaining.delete(id);
-      if (caughtUp()) finish();
-    },
+export const tailCommand = {
+  name: 'tail',
+  usage: `usage: capture-worker tail [--topic ROLE]... [--key ID] [--since TIME] [--follow] [--json]
+  Committed records of the outcome topics, read from the earliest offset (or --since) to the end
+  offsets taken at start, then exits; --follow keeps reading until SIGINT/SIGTERM.
+  --topic ROLE   succeeded, failed, unknown or dlq (repeatable; default: the three outcome topics)
+  --key ID       only records with this key (captureRequestId)
+  --since TIME   from the first record at or after TIME: ISO-8601 or epoch milliseconds
+  --follow       keep reading new records
+  --json         one JSON object a line: topic, partition, offset, timestamp, key, headers and
+                 the decoded event (for dlq: the value, base64)`,
+  options: {
+    topic: { type: 'string', multiple: true },
+    key: { type: 'string' },
+    since: { type: 'string' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+} as const;
+
+export function tailRoles(values: string[] | undefined): Role[] {
+  const roles = values ?? ['succeeded', 'failed', 'unknown'];
+  for (const role of roles) if (!(role in ROLES)) throw new UsageError(`--topic: "${role}" is not one of ${Object.keys(ROLES).join(', ')}`, 'tail');
+  return [...new Set(roles)] as Role[];
+}
+
+export interface TailRow {
+  topic: string;
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: string | null;
+  headers: Record<string, string>;
+  event?: unknown;
+  valueBase64?: string | null;
+}
+
+export function tailRow(record: ReadRecord, event: unknown): TailRow {
+  const row: TailRow = {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: new Date(Number(record.timestamp)).toISOString(),
+    key: record.key?.toString() ?? null,
+    headers: headerText(record.headers),
+  };
+  if (event === undefined) row.valueBase64 = record.value?.toString('base64') ?? null;
+  else row.event = event;
+  return row;
+}
+
+/** One line for a person: when, where, key, and the result (or the DLQ reason). */
+export function tailLine(row: TailRow): string {
+  const result = (row.event as { result?: { resultStatus: string; resultCode: string }; final?: boolean } | undefined)?.result;
+  const what = result ? `${result.resultStatus} ${result.resultCode}${(row.event as { final?: boolean }).final ? ' final' : ''}` : `${row.headers['dlq-reason'] ?? ''}`;
+  return `${row.timestamp} ${row.topic}[${row.partition}]@${row.offset} ${row.key ?? '(no key)'} ${what}`;
+}
+
+/** Resolves at the first SIGINT or SIGTERM, so --follow can disconnect and delete its group. */
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  if (!caughtUp()) await finished;
-  await consumer.disconnect();
+}
+
+/** `capture-worker tail`: see the usage above. */
+export async function runTail(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const values = parseCommand(tailCommand, args);
+  if (!values) return;
+  const roles = tailRoles(values.topic);
+  const since = values.since === undefined ? undefined : parseSince(values.since, 'tail');
+  const topics: TopicNames = topicNames(env);
+  const byTopic = new Map(roles.map((role) => [topics[role], ROLES[role]]));
+  const { kafka, registry } = await connectCli('capture-worker-tail', env);
+  const codec = EventCodec.forRegistry(registry);
+  await readTopics(kafka, { topics: [...byTopic.keys()], since, follow: values.follow, stop: values.follow ? signalled() : undefined }, async (record) => {
+    if (values.key !== undefined && record.key?.toString() !== values.key) return;
+    const name = byTopic.get(record.topic);
+    const row = tailRow(record, name ? await codec.decode(name, record.value) : undefined);
+    process.stdout.write(`${values.json ? JSON.stringify(row) : tailLine(row)}\n`);
+  });
 }

@@ -1,0 +1,12 @@
+import type { Admin, Kafka } from 'kafkajs';
+
+/** An admin client for the length of `fn`, always disconnected (an open one keeps the process alive). */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
