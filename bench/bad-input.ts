@@ -521,7 +521,7 @@ async function main(): Promise<void> {
     log('\nverdicts');
     for (const v of verdicts) log(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.name}`);
     for (const probe of probes) {
-      const fatal = probe.workerExits[0]?.lastLines.split('\n').find((l) => l.includes('"level":60'));
+      const fatal = probe.workerExits[0]?.lastLines.split('\n').find((l) => l.includes('"level":"fatal"'));
       if (fatal) log(`\n${probe.mode} — the worker's fatal log line:\n${fatal.slice(0, 600)}`);
     }
 

@@ -49,7 +49,7 @@ import { measureSigningCeiling, type SigningCeiling } from './lib/signing-ceilin
 import { formatSummary, summarize, type ProfileSummary } from './profile-summary';
 
 const RESULTS = join(ROOT, 'bench', 'results');
-const ERROR_LINE = /"level":(50|60)/g;
+const ERROR_LINE = /"level":"(error|fatal)"/g;
 const CONCURRENT_TXN = /Failed to send messages: The producer attempted to update a transaction while another concurrent operation/g;
 const CPU_OVERHEAD_BUDGET_MS = 0.35;
 

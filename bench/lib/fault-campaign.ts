@@ -1196,7 +1196,7 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
   for (const w of workers) {
     if (w.killedByCampaign || w.exit === '0' || w.exit === undefined) continue;
     const lines = logs.find((l) => l.n === w.n)!.lines;
-    const fatal = [...lines].reverse().find((l) => l.includes('"level":60') || l.startsWith('capture-worker:') || l.includes('invalid configuration'));
+    const fatal = [...lines].reverse().find((l) => l.includes('"level":"fatal"') || l.startsWith('capture-worker:') || l.includes('invalid configuration'));
     w.exitReason = fatal?.replace(/"(time|pid|hostname|service)":[^,]*,/g, '').slice(0, 400);
   }
 

@@ -25,11 +25,16 @@ export const REDACTED_PATHS = [
   '*.pem',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Levels as words (`"level":"warn"`), which log pipelines filter on without a lookup table; every
+ * line names the service and its version.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream, version = process.env.npm_package_version): Logger {
   return pino(
     {
       level,
-      base: { service: 'capture-worker' },
+      base: { service: 'capture-worker', ...(version !== undefined && { version }) },
+      formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
