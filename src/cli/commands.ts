@@ -16,7 +16,14 @@ interface Entry {
 
 const DLQ: Record<string, Entry> = {
   list: { summary: 'counts by dlq-reason and sample records', usage: dlqListCommand.usage, run: runDlqList },
-  replay: { summary: 're-publish records of one reason, once each', usage: dlqReplayCommand.usage, run: runDlqReplay },
+  replay: {
+    summary: 're-publish records of one reason, once each',
+    usage: dlqReplayCommand.usage,
+    // A refused record (a reference) is reported and passed over; the exit code tells scripts.
+    run: async (args) => {
+      if ((await runDlqReplay(args))?.refused) process.exitCode = 1;
+    },
+  },
 };
 
 const dlqUsage = `usage: capture-worker dlq <command> [--help]\n${Object.entries(DLQ)

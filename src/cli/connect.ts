@@ -10,7 +10,7 @@ import { createLogger } from '../observability/logger';
  * checked before use; `problems` (the command's own settings) are reported in the same
  * ConfigError. KafkaJS's own lines go to stderr (stdout carries the command's output).
  */
-export async function connectCli(clientId: string, env: NodeJS.ProcessEnv = process.env, problems: string[] = []): Promise<{ kafka: Kafka; registry: RegistryConnection }> {
+export async function connectCli(clientId: string, env: NodeJS.ProcessEnv = process.env, problems: string[] = []): Promise<{ kafka: Kafka; registry: RegistryConnection; clientId: string }> {
   let connections;
   try {
     connections = loadConnections(env, clientId);
@@ -23,5 +23,5 @@ export async function connectCli(clientId: string, env: NodeJS.ProcessEnv = proc
   await http.verify().finally(() => http.close());
   await verifyKafka(kafka);
   const level = env.LOG_LEVEL ?? 'error';
-  return { kafka: createKafka(kafka, { logger: createLogger(level, pino.destination({ fd: 2, sync: true })), level }), registry };
+  return { kafka: createKafka(kafka, { logger: createLogger(level, pino.destination({ fd: 2, sync: true })), level }), registry, clientId: kafka.clientId };
 }

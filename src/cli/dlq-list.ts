@@ -45,8 +45,8 @@ export async function runDlqList(args: string[], env: NodeJS.ProcessEnv = proces
   if (!Number.isInteger(samples) || samples < 0) throw new UsageError(`--samples: "${values.samples}" is not a whole number`, 'dlq list');
   const since = values.since === undefined ? undefined : parseSince(values.since, 'dlq list');
   const topic = topicNames(env).dlq;
-  const { kafka } = await connectCli('capture-worker-dlq', env);
+  const { kafka, clientId } = await connectCli('capture-worker-dlq', env);
   const summary: DlqSummary = { total: 0, reasons: {} };
-  await readTopics(kafka, { topics: [topic], since }, (record) => addToSummary(summary, dlqEntry(record), samples));
+  await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, (record) => addToSummary(summary, dlqEntry(record), samples));
   console.log(values.json ? JSON.stringify(summary) : summaryText(topic, summary));
 }

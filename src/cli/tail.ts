@@ -82,9 +82,9 @@ export async function runTail(args: string[], env: NodeJS.ProcessEnv = process.e
   const since = values.since === undefined ? undefined : parseSince(values.since, 'tail');
   const topics: TopicNames = topicNames(env);
   const byTopic = new Map(roles.map((role) => [topics[role], ROLES[role]]));
-  const { kafka, registry } = await connectCli('capture-worker-tail', env);
+  const { kafka, registry, clientId } = await connectCli('capture-worker-tail', env);
   const codec = EventCodec.forRegistry(registry);
-  await readTopics(kafka, { topics: [...byTopic.keys()], since, follow: values.follow, stop: values.follow ? signalled() : undefined }, async (record) => {
+  await readTopics(kafka, { topics: [...byTopic.keys()], groupPrefix: clientId, since, follow: values.follow, stop: values.follow ? signalled() : undefined }, async (record) => {
     if (values.key !== undefined && record.key?.toString() !== values.key) return;
     const name = byTopic.get(record.topic);
     const row = tailRow(record, name ? await codec.decode(name, record.value) : undefined);

@@ -16,6 +16,8 @@ export interface ReadRecord {
 
 export interface ReadOptions {
   topics: string[];
+  /** The reader's consumer group is `<groupPrefix>-<random>` (the client id: whose group it was, if one is left). */
+  groupPrefix: string;
   /** Start at the first record at or after this time (epoch ms) instead of the earliest. */
   since?: number;
   /** Per `topic|partition`, an offset to start at (e.g. a group's committed one); the later of it and `since` wins. */
@@ -61,7 +63,7 @@ async function spans(admin: Admin, options: ReadOptions): Promise<Span[]> {
  * committed, and the group is deleted afterwards.
  */
 export async function readTopics(kafka: Kafka, options: ReadOptions, onRecord: (record: ReadRecord) => void | Promise<void>): Promise<Map<string, number>> {
-  const groupId = `capture-worker-cli-${randomUUID()}`;
+  const groupId = `${options.groupPrefix}-${randomUUID()}`;
   return withAdmin(kafka, async (admin) => {
     const all = await spans(admin, options);
     const ends = new Map(all.map((s) => [partitionId(s.topic, s.partition), s.end]));

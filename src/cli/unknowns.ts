@@ -35,10 +35,10 @@ export async function runUnknowns(args: string[], env: NodeJS.ProcessEnv = proce
   if (!values) return;
   const since = values.since === undefined ? undefined : parseSince(values.since, 'unknowns');
   const topic = topicNames(env).unknown;
-  const { kafka, registry } = await connectCli('capture-worker-unknowns', env);
+  const { kafka, registry, clientId } = await connectCli('capture-worker-unknowns', env);
   const codec = EventCodec.forRegistry(registry);
   let count = 0;
-  await readTopics(kafka, { topics: [topic], since }, async (record) => {
+  await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, async (record) => {
     const event = await codec.decode('CaptureUnknown', record.value);
     if (values.final && !event.final) return;
     count++;
