@@ -20,6 +20,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -429,6 +430,7 @@ class Campaign {
 }
 
 async function main(): Promise<void> {
+  if (printedUsage(__filename)) return;
   const { values } = parseArgs({
     options: {
       good: { type: 'string', default: '5000' },

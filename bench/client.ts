@@ -5,6 +5,7 @@
  * Run: npx tsx bench/client.ts [seconds per cell, default 5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { printedUsage } from './lib/usage';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,7 @@ async function drive(client: CaptureClient, concurrency: number, seconds: number
 }
 
 async function main(): Promise<void> {
+  if (printedUsage(__filename)) return;
   const seconds = Number(process.argv[2] ?? 5);
   const dir = mkdtempSync(join(tmpdir(), 'bench-client-'));
   const merchant = await generateKeyPair({ publicKeyFile: join(dir, 'merchant.pub') });

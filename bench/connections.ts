@@ -7,6 +7,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,8 @@ async function scrape(port: number, metric: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { partitions: { type: 'string', default: '12,48' }, events: { type: 'string', default: '2000' }, help: { type: 'boolean', default: false } } });
-  if (values.help) return log('usage: npx tsx bench/connections.ts [--partitions 12,48] [--events 2000]');
+  if (printedUsage(__filename)) return;
+  const { values } = parseArgs({ options: { partitions: { type: 'string', default: '12,48' }, events: { type: 'string', default: '2000' } } });
   stopChildrenOnExit();
   const stack = await ensureStack();
   const brokerPort = stack.brokers.split(',')[0].split(':')[1];

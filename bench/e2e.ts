@@ -33,6 +33,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -561,6 +562,7 @@ function chart(reports: LatencyReport[], ceiling: SigningCeiling, o: Options, st
 }
 
 async function main(): Promise<void> {
+  if (printedUsage(__filename)) return;
   const o = parseOptions(process.argv.slice(2));
   stopChildrenOnExit();
   const stamp = new Date().toISOString().replace(/\..*/, '');

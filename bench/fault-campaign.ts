@@ -16,6 +16,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,6 +89,7 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> & { runs: number
 }
 
 async function main(): Promise<number> {
+  if (printedUsage(__filename)) return 0;
   const { runs, ...options } = parseOptions(process.argv.slice(2));
   stopChildrenOnExit();
   const logDir = join(RESULTS, 'fault-campaign-logs');

@@ -5,6 +5,7 @@
  * Run: npx tsx bench/profile-summary.ts FILE.cpuprofile [top N, default 25]
  */
 import { readFileSync } from 'node:fs';
+import { printedUsage } from './lib/usage';
 
 interface CallFrame {
   functionName: string;
@@ -110,7 +111,7 @@ export function formatSummary(s: ProfileSummary, top = 25): string {
   return lines.join('\n');
 }
 
-if (require.main === module) {
+if (require.main === module && !printedUsage(__filename)) {
   const [file, n] = process.argv.slice(2);
   if (!file) {
     console.error('usage: profile-summary FILE.cpuprofile [top]');

@@ -13,6 +13,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const STEADY_SECONDS = 15;
 
 async function main(): Promise<number> {
+  if (printedUsage(__filename)) return 0;
   const { values } = parseArgs({
     options: {
       rate: { type: 'string', default: '200' },

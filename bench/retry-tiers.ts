@@ -14,6 +14,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
+import { printedUsage } from './lib/usage';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,19 +39,15 @@ function rssMb(pid: number): number {
 }
 
 async function main(): Promise<number> {
+  if (printedUsage(__filename)) return 0;
   const { values } = parseArgs({
     options: {
       pending: { type: 'string', default: '1000000' },
       near: { type: 'string', default: '1000' },
       partitions: { type: 'string', default: '12' },
       restart: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    log('usage: npx tsx bench/retry-tiers.ts [--pending 1000000] [--near 1000] [--partitions 12] [--restart]');
-    return 0;
-  }
   const pending = Number(values.pending);
   const nearCount = Number(values.near);
   const partitions = Number(values.partitions);

@@ -5,6 +5,7 @@
  * Run: npx tsx bench/signing.ts [seconds per cell, default 3]
  */
 import { generateKeyPairSync, sign, verify, KeyObject } from 'node:crypto';
+import { printedUsage } from './lib/usage';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -48,6 +49,7 @@ async function run(op: Op, concurrency: number, seconds: number): Promise<{ perS
 }
 
 async function main(): Promise<void> {
+  if (printedUsage(__filename)) return;
   const seconds = Number(process.argv[2] ?? 3);
   console.log(`UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, ${seconds}s per cell`);
   console.log('operation     | conc |   ops/s | max loop delay ms');
