@@ -6,7 +6,7 @@
 #   helm template          (values.schema.json applies here too)
 #   every rendered core object against the Kubernetes API JSON schemas of the oldest and newest
 #     versions the kubernetes-validate package ships (1.25, 1.37), strict: unknown fields fail
-#   custom resources (ServiceMonitor, ScaledObject) against their upstream CRD schemas from npm
+#   custom resources (ServiceMonitor, PrometheusRule, ScaledObject) against their upstream CRD schemas from npm
 #     plus a strict field list (.ci/checks/validate-crds.mjs)
 #   chart policy (.ci/checks/k8s_validate.py): hardening, probes, grace period, selectors...
 # Then negative checks: values the chart must reject.
@@ -117,6 +117,8 @@ reject "client certificate without its key" "certKey and config.kafka.tls.keyKey
 reject "registry credentials without their Secret" "schemaRegistryAuth.existingSecret" --set config.schemaRegistryAuth.userInfoKey=user-info
 reject "initial API concurrency below its minimum" "apiConcurrency.initial must be at least" --set config.apiConcurrency.min=20 --set config.apiConcurrency.initial=5
 reject "API latency tolerance of 1 (every window would cut)" "latencyTolerance" --set config.apiConcurrency.latencyTolerance=1
+reject "alert selector with an unquoted value" "selector'?: .*does not match pattern" --set-string prometheusRule.selector=job=capture-worker
+reject "runbook URL with its own anchor" "runbookUrl'?: .*does not match pattern" --set prometheusRule.runbookUrl=https://x.example/runbook.md#top
 
 # The validators themselves must catch broken manifests: break a copy of the all-enabled render.
 log "negative checks: manifests the validators must reject"
@@ -150,6 +152,9 @@ broken "grace period below SHUTDOWN_GRACE_MS" 'kind("Deployment")["spec"]["templ
 broken "misspelled ServiceMonitor endpoint field" 'kind("ServiceMonitor")["spec"]["endpoints"][0]["intervall"] = "30s"' crd
 broken "wrong type in ScaledObject" 'kind("ScaledObject")["spec"]["maxReplicaCount"] = "many"' crd
 broken "unknown Kafka trigger parameter" 'kind("ScaledObject")["spec"]["triggers"][0]["metadata"]["lagTreshold"] = "5"' crd
+broken "misspelled field in an alert rule" 'kind("PrometheusRule")["spec"]["groups"][0]["rules"][0]["fore"] = "5m"' crd
+broken "alert without a runbook_url" 'kind("PrometheusRule")["spec"]["groups"][0]["rules"][0]["annotations"].pop("runbook_url")' crd
+broken "dashboard ConfigMap that is not JSON" 'next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard"))["data"]["capture-worker.json"] = "{"' core
 
 if ((failures)); then
   die "$failures case(s) failed ($((SECONDS - started))s)"

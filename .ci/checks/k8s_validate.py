@@ -4,7 +4,7 @@
 1. Every core Kubernetes object against the API's JSON schemas shipped in the
    kubernetes-validate package, strict variant (unknown fields are errors), for each
    --k8s-version given. A kind with no schema is an error, not a skip.
-2. Custom resources (ServiceMonitor, ScaledObject) are not in those schemas: they are written
+2. Custom resources (ServiceMonitor, PrometheusRule, ScaledObject) are not in those schemas: they are written
    to --crd-out as JSON for validate-crds.mjs (upstream CRD schemas + a strict field list).
 3. Chart policy the schemas cannot express: pod hardening, probes on the http port, resources,
    the /tmp emptyDir, terminationGracePeriodSeconds above SHUTDOWN_GRACE_MS, config checksums,
@@ -21,6 +21,7 @@ from kubernetes_validate import utils as kv
 
 CRD_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
 }
@@ -155,6 +156,19 @@ def chart_checks(docs, rep):
         pod_checks(name_of(job), job["spec"]["template"], rep, worker=False)
         hooks = (job["metadata"].get("annotations") or {}).get("helm.sh/hook", "")
         rep.check("pre-install" in hooks, name_of(job), "init Job must be a pre-install hook")
+
+    # A Grafana dashboard ConfigMap (grafanaDashboard.enabled) must hold a dashboard the sidecar can load.
+    for cm in by_kind.get("ConfigMap", []):
+        for key, text in (cm.get("data") or {}).items():
+            if not key.endswith(".json"):
+                continue
+            try:
+                dash = json.loads(text)
+            except ValueError as e:
+                rep.fail(name_of(cm), f"{key} is not JSON: {e}")
+                continue
+            rep.check(isinstance(dash, dict) and dash.get("uid") and dash.get("panels"), name_of(cm),
+                      f"{key} must be a Grafana dashboard (uid and panels)")
 
     svcs = by_kind.get("Service", [])
     for sm in by_kind.get("ServiceMonitor", []):

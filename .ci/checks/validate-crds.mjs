@@ -2,7 +2,7 @@
 //
 // Two layers, both must pass:
 //  1. Upstream CRD schemas as packaged by @kubernetes-models/prometheus-operator (ServiceMonitor,
-//     monitoring.coreos.com/v1) and @kubernetes-models/keda (ScaledObject, keda.sh/v1alpha1):
+//     PrometheusRule, monitoring.coreos.com/v1) and @kubernetes-models/keda (ScaledObject, keda.sh/v1alpha1):
 //     types, required fields, enums, patterns. Those generated validators accept unknown fields.
 //  2. A strict allow-list (below) of the fields this chart may use, every name taken from those
 //     same CRDs: a misspelled field fails here, as `kubernetes-validate --strict` does for core
@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
 
@@ -79,6 +80,33 @@ const schemas = {
       }, ['scaleTargetRef', 'triggers']),
     }, ['apiVersion', 'kind', 'metadata', 'spec']),
   },
+};
+
+// Rule groups as the Prometheus Operator's RuleGroup and Rule define them; an alert needs its
+// severity, summary, description and runbook_url here (the chart's convention, see files/alerts.yaml).
+const duration = { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' };
+const alertRule = strict({
+  alert: str, expr: str, for: duration, keep_firing_for: duration,
+  labels: strict({ severity: { enum: ['critical', 'warning', 'info'] } }, ['severity']),
+  annotations: strict({ summary: str, description: str, runbook_url: { type: 'string', pattern: '#[a-z0-9-]+$' } }, ['summary', 'description', 'runbook_url']),
+}, ['alert', 'expr', 'labels', 'annotations']);
+// Labels added by prometheusRule.additionalLabels are any strings beside severity.
+alertRule.properties.labels.additionalProperties = str;
+const recordRule = strict({ record: str, expr: str, labels: strMap }, ['record', 'expr']);
+schemas['monitoring.coreos.com/v1/PrometheusRule'] = {
+  model: PrometheusRule,
+  schema: strict({
+    apiVersion: { const: 'monitoring.coreos.com/v1' }, kind: { const: 'PrometheusRule' }, metadata,
+    spec: strict({
+      groups: {
+        type: 'array', minItems: 1,
+        items: strict({
+          name: str, interval: duration, limit: { type: 'integer' }, labels: strMap, query_offset: duration, partial_response_strategy: str,
+          rules: { type: 'array', minItems: 1, items: { oneOf: [alertRule, recordRule] } },
+        }, ['name', 'rules']),
+      },
+    }, ['groups']),
+  }, ['apiVersion', 'kind', 'metadata', 'spec']),
 };
 
 schemas['keda.sh/v1alpha1/TriggerAuthentication'] = {
