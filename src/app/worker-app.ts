@@ -1,4 +1,6 @@
 import { CaptureClient } from '../api/capture-client';
+import { CAPTURE_PATH } from '../api/types';
+import { packageVersion } from '../cli/version';
 import { loadPrivateKey, loadPublicKey } from '../api/keys';
 import type { WorkerConfig } from '../config/config';
 import { EventCodec } from '../events/event-codec';
@@ -9,8 +11,17 @@ import { startHealthServer } from '../observability/http-server';
 import { WorkerMetrics } from '../observability/metrics';
 import { CaptureWorker } from '../pipeline/capture-worker';
 import { startLagReporter } from '../observability/lag-reporter';
+import { Tracing } from '../observability/tracing';
 
 const BROKER_WAIT_AT_START_MS = 60_000;
+
+function kafkajsVersion(): string {
+  try {
+    return (require('kafkajs/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 export interface RunningWorker {
   worker: CaptureWorker;
@@ -22,7 +33,8 @@ export interface RunningWorker {
 /** Wires configuration into a running worker with its health and metrics endpoint. */
 /** `onFatal` is wired before the consumer joins its group: a crash during the first join must end the process too. */
 export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Error) => void): Promise<RunningWorker> {
-  const logger = createLogger(config.logLevel);
+  const version = packageVersion();
+  const logger = createLogger(config.logLevel, undefined, version);
   // Keys are parsed once, here: a malformed key stops the start with the variable's name.
   const privateKey = loadPrivateKey(config.api.privateKey);
   const vendorPublicKey = loadPublicKey(config.api.vendorPublicKey);
@@ -36,7 +48,9 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   const codec = EventCodec.forRegistry(config.schemaRegistry);
   const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections, sandbox: config.api.sandbox });
   const metrics = new WorkerMetrics(true);
-  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics });
+  metrics.buildInfo.set({ version, node: process.version, kafkajs: kafkajsVersion() }, 1);
+  const tracing = Tracing.start(config.tracing, { version, apiUrl: config.api.baseUrl, path: CAPTURE_PATH });
+  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics, tracing });
   worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,
@@ -44,7 +58,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
     ready: async () => worker.ready && (await registry.reachable()),
   });
   const lag = startLagReporter(kafka, config, metrics, () => worker.ownedPartitions);
-  logger.info({ brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
+  logger.info({ tracing: tracing.enabled, brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
   await worker.start();
   return {
     worker,
@@ -56,6 +70,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
       await api.close();
       await new Promise((resolve) => health.close(resolve));
       await registry.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -96,8 +96,26 @@ export interface WorkerConfig {
   maxRecordBytes: number;
   shutdownGraceMs: number;
   liveness: { pollMs: number; progressMs: number };
+  /** OpenTelemetry traces (the standard OTEL_* variables); undefined: off. */
+  tracing: TracingSettings | undefined;
   logLevel: Env['LOG_LEVEL'];
   httpPort: number;
+}
+
+export interface TracingSettings {
+  /** OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+  endpoint: string;
+  serviceName: string;
+}
+
+/**
+ * On when an OTLP endpoint is configured with the standard variables and tracing is not switched
+ * off; the exporter reads the rest of its OTEL_EXPORTER_OTLP_* settings (headers, timeout) itself.
+ */
+export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undefined {
+  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT && `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  return endpoint ? { endpoint, serviceName: env.OTEL_SERVICE_NAME || 'capture-worker' } : undefined;
 }
 
 /** A topic used for two roles would loop records (a retry topic read as requests) or mix outcomes. */
@@ -175,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     maxRecordBytes: value.MAX_RECORD_BYTES,
     shutdownGraceMs: value.SHUTDOWN_GRACE_MS,
     liveness: { pollMs: value.LIVENESS_POLL_MS, progressMs: value.LIVENESS_PROGRESS_MS },
+    tracing: tracingSettings(env),
     logLevel: value.LOG_LEVEL,
     httpPort: value.HTTP_PORT,
   };

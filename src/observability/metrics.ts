@@ -16,6 +16,7 @@ export class WorkerMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 86400],
     registers: [this.registry],
   });
+  readonly buildInfo = new Gauge({ name: 'capture_worker_build_info', help: 'Always 1: the running version, with its Node.js and KafkaJS versions', labelNames: ['version', 'node', 'kafkajs'], registers: [this.registry] });
   readonly apiLatency = new Histogram({
     name: 'capture_api_latency_seconds',
     help: 'Capture API call latency',

@@ -4,6 +4,7 @@ import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { judgeLiveness, type LivenessBounds, type LivenessVerdict } from '../observability/liveness';
 import { WorkerMetrics } from '../observability/metrics';
+import type { Tracing } from '../observability/tracing';
 import { routeRetry, type RetryRoute } from '../retry/retry-route';
 import type { RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
@@ -26,6 +27,7 @@ export interface CaptureWorkerOptions {
   api: CaptureApi;
   logger: Logger;
   metrics?: WorkerMetrics;
+  tracing?: Tracing;
 }
 
 type Lifecycle = 'created' | 'running' | 'stopping' | 'stopped' | 'crashed';
@@ -76,7 +78,7 @@ export class CaptureWorker {
     });
     this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
     this.showCircuit(this.breaker.state);
-    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, stopping: () => this.lifecycle !== 'running' });
+    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, tracing: o.tracing, stopping: () => this.lifecycle !== 'running' });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
       seek: (topic, partition, offset) => {

@@ -5,6 +5,7 @@ import type { WorkerConfig } from '../config/config';
 import { EventCodec, UndecodableRecordError } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
 import type { Logger } from '../observability/logger';
+import { Tracing } from '../observability/tracing';
 import type { WorkerMetrics } from '../observability/metrics';
 import { nextAttemptAt } from '../retry/backoff';
 import { retryHeaders } from '../retry/retry-headers';
@@ -57,6 +58,7 @@ export interface ProcessorDeps {
   metrics: WorkerMetrics;
   logger: Logger;
   stopping(): boolean;
+  tracing?: Tracing;
   now?: () => number;
   random?: () => number;
 }
@@ -70,8 +72,10 @@ export class RecordProcessor {
   private readonly lanes = new KeyLanes();
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly tracing: Tracing;
 
   constructor(private readonly deps: ProcessorDeps) {
+    this.tracing = deps.tracing ?? Tracing.off();
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
   }
@@ -98,7 +102,9 @@ export class RecordProcessor {
     const key = decodeKey(message.key);
     // A lenient decode would turn different invalid keys into the same captureRequestId.
     if (key === undefined) return this.deadLetter(handle, 'INVALID_KEY', 'record key is not valid UTF-8; the key is the captureRequestId');
-    await this.lanes.run(key, async () => (handle.live ? this.attempt(handle, key, request, attempt) : handle.abandon()));
+    const { sink } = handle;
+    const span = { 'messaging.system': 'kafka', 'messaging.destination.name': sink.topic, 'messaging.destination.partition.id': String(sink.partition), 'messaging.kafka.offset': Number(message.offset), 'messaging.kafka.message.key': key, 'capture.attempt': attempt.attempt };
+    await this.lanes.run(key, async () => (handle.live ? this.tracing.attempt(message.headers, span, () => this.attempt(handle, key, request, attempt)) : handle.abandon()));
   }
 
   async deadLetter(handle: CompletionHandle, reason: string, error: string, extra?: Record<string, string>): Promise<void> {
@@ -161,9 +167,11 @@ export class RecordProcessor {
       // and again. Its result travels with it to the DLQ for whoever reconciles it.
       return this.deadLetter(handle, 'OUTCOME_ENCODE_FAILED', `the ${outcome.event.name} event could not be encoded: ${(error as Error).message}`, vendorResultHeaders(result));
     }
-    const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value } }];
+    // The trace travels with every record written for the request, so it survives any number of retries.
+    const trace = this.tracing.headersFor(message.headers);
+    const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value, headers: trace } }];
     if (retry) {
-      records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } });
+      records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: { ...trace, ...retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } } });
     }
     if (!(await handle.complete(records))) return;
     const final = result.status === 'U' && retryAt === undefined;
@@ -215,7 +223,13 @@ export class RecordProcessor {
     let result: CaptureResult | undefined;
     const timing: CallTiming = {};
     try {
-      result = await api.capture(request, undefined, timing);
+      result = await this.tracing.call(
+        () => api.capture(request, undefined, timing),
+        (answer) => ({
+          attributes: { 'capture.result_status': answer.status, 'capture.result_code': answer.resultCode, ...(answer.httpStatus !== undefined && { 'http.response.status_code': answer.httpStatus }) },
+          error: answer.status === 'U' && answer.local ? answer.resultCode : undefined,
+        }),
+      );
       return result;
     } finally {
       const seconds = timer({ status: result?.status ?? 'U' });

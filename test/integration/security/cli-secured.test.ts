@@ -32,7 +32,7 @@ describe('CLIs on the secured stack, logging at debug', () => {
       runs.push(worker);
       expect(worker.code).toBe(0);
 
-      const tail = await runCli(['tail'], env('oauthbearer'));
+      const tail = await runCli(['tail', '--json'], env('oauthbearer'));
       runs.push(tail);
       expect(tail.code).toBe(0);
       const tailed = tail.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { key: string }).key);
