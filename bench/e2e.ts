@@ -7,7 +7,7 @@
  *                        [--connections <inflight>] [--baseline-seconds 20] [--paced-seconds 5]
  *                        [--paced-load 0.5] [--warmup 3000] [--warmup-seconds 5] [--signing-seconds 3]
  *                        [--no-baseline] [--no-paced] [--profile] [--tsx] [--verbose]
- *                        [--env NAME=VALUE ...] [--node-flags "..."] [--compare-ref GIT_REF]
+ *                        [--env NAME=VALUE ...] [--node-flags "..."] [--compare-ref GIT_REF] [--compare-tracing]
  *
  * For each sandbox latency L, four measured runs, each on fresh topics (K partitions) and a
  * fresh process (compiled JS under bench/.build), with the sandbox in its own process:
@@ -27,6 +27,8 @@
  * --compare-ref adds, per L, a saturated run of the worker built from another commit (e.g. the
  * one before a change), right after this tree's, and reports this tree's throughput against it.
  * Results: bench/results/e2e-latest.{json,svg,png}, and a copy of the JSON in bench/results/history/.
+ * --compare-tracing adds, per L, a saturated run of this tree with OpenTelemetry tracing on
+ * (OTLP/HTTP to a sink in this process), to measure what tracing costs.
  * --profile adds, per L, one more (unscored) saturated worker run of 2N under `node --cpu-prof`
  * and prints its top self-time functions (profiles in bench/results/profiles/; samples are
  * wall-clock, so on a saturated machine they include time the thread was preempted).
@@ -35,6 +37,8 @@
 import '../src/app/install-aborted-filter';
 import { printedUsage } from './lib/usage';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -119,6 +123,7 @@ interface Options {
   verbose: boolean;
   extraEnv: NodeJS.ProcessEnv;
   compareRef?: string;
+  compareTracing: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -145,6 +150,7 @@ function parseOptions(argv: string[]): Options {
       verbose: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
       'compare-ref': { type: 'string' },
+      'compare-tracing': { type: 'boolean', default: false },
     },
   });
   const num = (name: string, v: string | undefined): number => {
@@ -174,6 +180,7 @@ function parseOptions(argv: string[]): Options {
     verbose: values.verbose!,
     extraEnv: Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     compareRef: values['compare-ref'],
+    compareTracing: values['compare-tracing']!,
   };
 }
 
@@ -196,8 +203,8 @@ class Bench {
     this.codec = EventCodec.forUrl(stack.registryUrl);
   }
 
-  /** `reference`: run the worker of another commit (--compare-ref) instead of this tree's. */
-  async run(kind: Kind, mode: Mode, latencyMs: number, sandbox: { proc: Proc; url: string }, pacedRate = 0, profileDir?: string, reference?: { ref: string; worker: string[] }): Promise<RunResult> {
+  /** `reference`: run another worker (--compare-ref: another commit's) or this one with more settings (--compare-tracing). */
+  async run(kind: Kind, mode: Mode, latencyMs: number, sandbox: { proc: Proc; url: string }, pacedRate = 0, profileDir?: string, reference?: Reference): Promise<RunResult> {
     const o = this.o;
     const topics = freshTopics(`bench-${kind}-L${latencyMs}`);
     await withAdmin(this.kafka, (admin) => createTopics(admin, topics, o.partitions));
@@ -208,7 +215,7 @@ class Bench {
     try {
       const env =
         kind === 'worker'
-          ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: String(o.inflight), API_CONNECTIONS: String(o.connections), ...o.extraEnv })
+          ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: String(o.inflight), API_CONNECTIONS: String(o.connections), ...o.extraEnv, ...reference?.env })
           : workerEnv(this.stack, this.keys, sandbox.url, topics, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
       const script = kind === 'worker' ? [...(reference?.worker ?? this.entry.worker), 'run'] : this.entry.baseline;
       const nodeFlags = [...(kind === 'worker' ? o.nodeFlags : []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
@@ -384,6 +391,13 @@ class Bench {
   }
 }
 
+/** A variant of the worker run right after this tree's, under the same load. */
+interface Reference {
+  ref: string;
+  worker: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
 interface LatencyReport {
   latencyMs: number;
   worker: RunResult;
@@ -392,7 +406,25 @@ interface LatencyReport {
   baselinePaced?: RunResult;
   /** The --compare-ref worker, saturated. */
   reference?: RunResult & { ref: string };
+  /** --compare-tracing: this tree with OpenTelemetry exporting to a local sink. */
+  traced?: RunResult & { ref: string };
   profile?: { file: string; summary: ProfileSummary };
+}
+
+/** Answers OTLP/HTTP trace exports with 200 and counts the spans. */
+async function startTraceSink(): Promise<{ url: string; spans(): number; close(): void }> {
+  let spans = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      spans += (Buffer.concat(chunks).toString().match(/"spanId"/g) ?? []).length;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans: () => spans, close: () => server.close() };
 }
 
 const f0 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(0));
@@ -572,6 +604,9 @@ async function main(): Promise<void> {
   const entry = build(o.tsx);
   const reference = o.compareRef ? { ref: o.compareRef, worker: buildRef(o.compareRef) } : undefined;
   if (reference) log(`comparing with the worker of ${o.compareRef} (${reference.worker[0]})`);
+  // Spans go to a sink in this process that answers like a collector, so tracing costs what it costs in production minus the network.
+  const sink = o.compareTracing ? await startTraceSink() : undefined;
+  const traced: Reference | undefined = sink ? { ref: 'tracing on', worker: entry.worker, env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } } : undefined;
   log(`processes run as ${entry.mode === 'js' ? 'compiled JS (bench/.build)' : 'TypeScript through tsx'}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const keys = await makeKeys(dir);
@@ -592,6 +627,7 @@ async function main(): Promise<void> {
         const worker = await bench.run('worker', 'saturated', latencyMs, sandbox);
         const report: LatencyReport = { latencyMs, worker };
         if (reference) report.reference = { ...(await bench.run('worker', 'saturated', latencyMs, sandbox, 0, undefined, reference)), ref: reference.ref };
+        if (traced) report.traced = { ...(await bench.run('worker', 'saturated', latencyMs, sandbox, 0, undefined, traced)), ref: traced.ref };
         if (o.paced) report.workerPaced = await bench.run('worker', 'paced', latencyMs, sandbox, Math.max(1, worker.throughput * o.pacedLoad));
         if (o.baseline) {
           report.baseline = await bench.run('baseline', 'saturated', latencyMs, sandbox);
@@ -632,10 +668,13 @@ async function main(): Promise<void> {
       log(`* baseline capped at ${o.baselineSeconds}s before finishing N=${o.events}: its throughput is extrapolated from what it did in that time`);
     }
     const v = verdicts(reports, ceiling, o);
-    for (const r of reports.filter((x) => x.reference)) {
-      const ref = r.reference!;
-      log(`\nL=${r.latencyMs}: this tree ${f0(r.worker.throughput)}/s (from start ${f0(r.worker.throughputFromStart)}/s, ${f3(r.worker.cpuMsPerCapture)} CPU ms) vs ${ref.ref} ${f0(ref.throughput)}/s (from start ${f0(ref.throughputFromStart)}/s, ${f3(ref.cpuMsPerCapture)} CPU ms): ${(r.worker.throughput / ref.throughput).toFixed(2)}×`);
+    for (const r of reports) {
+      for (const ref of [r.reference, r.traced]) {
+        if (!ref) continue;
+        log(`\nL=${r.latencyMs}: this tree ${f0(r.worker.throughput)}/s (from start ${f0(r.worker.throughputFromStart)}/s, ${f3(r.worker.cpuMsPerCapture)} CPU ms) vs ${ref.ref} ${f0(ref.throughput)}/s (from start ${f0(ref.throughputFromStart)}/s, ${f3(ref.cpuMsPerCapture)} CPU ms): ${(r.worker.throughput / ref.throughput).toFixed(2)}×`);
+      }
     }
+    if (sink) log(`tracing sink received ${sink.spans()} spans`);
     log('\nratios');
     for (const x of v) {
       const target = Number.isFinite(x.target) ? ` (target ${x.unit === 'ms' ? '≤' : '≥'} ${x.unit === 'ms' ? x.target.toFixed(3) : x.target}${x.unit})` : '';
@@ -659,6 +698,7 @@ async function main(): Promise<void> {
     writeFileSync(join(RESULTS, 'history', `e2e-${stamp.replace(/:/g, '')}-L${o.latencies.join('_')}.json`), body);
     log(`\nwrote bench/results/e2e-latest.json, e2e-latest.svg${png ? ', e2e-latest.png' : ' (no PNG: install rsvg-convert, apt-get install librsvg2-bin)'}`);
   } finally {
+    sink?.close();
     await stopAll();
     await bench?.cleanup();
     rmSync(dir, { recursive: true, force: true });

@@ -175,18 +175,9 @@ export class OutcomeCollector {
   }
 }
 
-/** Records in a topic (sum of high watermarks; the topics are fresh, so low is 0). */
-/** Runs `fn` with a connected admin client and always disconnects it. */
-export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
+export { withAdmin } from '../../src/cli/admin';
 
+/** Records in a topic (sum of high watermarks; the topics are fresh, so low is 0). */
 export async function recordCount(admin: Admin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }

@@ -7,6 +7,7 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   try {
     return await fn(admin);
   } finally {
-    await admin.disconnect();
+    // A failed disconnect must not hide what fn returned or threw.
+    await admin.disconnect().catch(() => undefined);
   }
 }
