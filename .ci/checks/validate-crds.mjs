@@ -56,6 +56,10 @@ const schemas = {
         scaleTargetRef: strict({ apiVersion: str, kind: str, name: str, envSourceContainerName: str }, ['name']),
         minReplicaCount: { type: 'integer' }, maxReplicaCount: { type: 'integer' }, idleReplicaCount: { type: 'integer' },
         pollingInterval: { type: 'integer' }, cooldownPeriod: { type: 'integer' }, initialCooldownPeriod: { type: 'integer' },
+        advanced: strict({
+          restoreToOriginalReplicaCount: { type: 'boolean' },
+          horizontalPodAutoscalerConfig: strict({ name: str, behavior: strict({ scaleUp: { type: 'object' }, scaleDown: { type: 'object' } }) }),
+        }),
         triggers: {
           type: 'array', minItems: 1,
           items: {

@@ -287,3 +287,32 @@ SCHEMA_REGISTRY_CA_FILE: {{ printf "/etc/capture-worker/registry-ca/%s" $r.caKey
   readOnly: true
 {{- end }}
 {{- end }}
+
+{{/*
+One KEDA kafka trigger for the worker's group on one topic: the request topic, or the shortest
+retry tier. Connection security follows config.kafka.
+*/}}
+{{- define "capture-worker.kafkaTrigger" -}}
+{{- $v := .root.Values -}}
+- type: kafka
+  metadata:
+    bootstrapServers: {{ join "," $v.config.kafka.brokers | quote }}
+    consumerGroup: {{ $v.config.groupId | quote }}
+    topic: {{ .topic | quote }}
+    lagThreshold: {{ .lagThreshold | int64 | quote }}
+    activationLagThreshold: {{ $v.keda.activationLagThreshold | int64 | quote }}
+    offsetResetPolicy: {{ $v.keda.offsetResetPolicy | quote }}
+    allowIdleConsumers: {{ $v.keda.allowIdleConsumers | toString | quote }}
+    {{- $k := $v.config.kafka }}
+    {{- if has $k.securityProtocol (list "SSL" "SASL_SSL") }}
+    tls: enable
+    {{- end }}
+    {{- if $k.sasl.mechanism }}
+    sasl: {{ get (dict "plain" "plaintext" "scram-sha-256" "scram_sha256" "scram-sha-512" "scram_sha512" "oauthbearer" "oauthbearer") $k.sasl.mechanism | quote }}
+    {{- end }}
+  {{- $auth := default (include "capture-worker.kedaAuthentication" .root) $v.keda.authenticationRef }}
+  {{- with $auth }}
+  authenticationRef:
+    name: {{ . }}
+  {{- end }}
+{{- end }}
