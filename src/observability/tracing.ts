@@ -1,8 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { IHeaders } from 'kafkajs';
 import type { TracingSettings } from '../config/config';
 
@@ -47,6 +44,13 @@ export class Tracing {
   /** Exports over OTLP/HTTP in batches; off without settings. */
   static start(settings: TracingSettings | undefined, o: { version: string; apiUrl: string; path: string }): Tracing {
     if (!settings) return Tracing.off();
+    // Loaded only when tracing is on: the SDK adds a second or so to every start under tsx.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+    const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+    const { BatchSpanProcessor, NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+    const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const url = new URL(o.apiUrl);
     const provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: o.version }),

@@ -63,8 +63,8 @@ describe('worker process: SIGTERM', () => {
     const worker = new WorkerProcess({ ...env, LOG_LEVEL: 'debug', GROUP_ID: `${h.topics.group}-term` });
     worker.start();
     await h.produce(keys.map((key) => ({ key, value: request(`pay-${key}`) })));
-    // Stop while captures are in flight at the sandbox.
-    for (let i = 0; i < 300 && h.sandbox.stats().inFlight === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // Stop while captures are in flight at the sandbox (the process first starts and joins its group).
+    for (let i = 0; i < 1500 && h.sandbox.stats().inFlight === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(h.sandbox.stats().inFlight).toBeGreaterThan(0);
     expect(await worker.stop('SIGTERM')).toBe(0);
     const called = keys.filter((k) => h.sandbox.requestStats(k).calls > 0);
