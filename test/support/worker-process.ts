@@ -9,6 +9,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
  * tests. Plain `node --import tsx`, no wrapper process: signals reach the worker itself.
  */
 export class WorkerProcess {
+  /** Every process started by this test file: a failed assertion must not leave one running (it would keep jest from exiting). */
+  private static readonly started = new Set<WorkerProcess>();
   private child: ChildProcess | undefined;
   private exit: Promise<number | string> | undefined;
   output = '';
@@ -22,9 +24,16 @@ export class WorkerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    WorkerProcess.started.add(this);
     this.exit = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    void this.exit.then(() => WorkerProcess.started.delete(this));
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  /** SIGKILLs whatever a test left running (see integration-timeout.ts). */
+  static async killAll(): Promise<void> {
+    await Promise.all([...WorkerProcess.started].map((w) => w.stop('SIGKILL')));
   }
 
   get pid(): number {
