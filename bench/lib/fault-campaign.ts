@@ -568,7 +568,7 @@ interface RawRecord {
 async function readAll(kafka: Kafka, topics: string[], quietMs = 5000, capMs = 180_000): Promise<RawRecord[]> {
   const records: RawRecord[] = [];
   const seen = new Set<string>();
-  let last = Date.now();
+  let last: number;
   let done = false;
   const consumer = kafka.consumer({ groupId: `campaign-final-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 * 1024 * 1024, sessionTimeout: 6000, heartbeatInterval: 500 });
   await consumer.connect();
@@ -632,7 +632,7 @@ export function nativeBrokerInUse(brokers: string): boolean {
 export function listenerPid(port: number): number | undefined {
   const inodes = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
@@ -645,14 +645,14 @@ export function listenerPid(port: number): number | undefined {
     }
   }
   if (inodes.size === 0) return undefined;
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return undefined;
   }
   for (const pid of pids) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {

@@ -101,7 +101,7 @@ export class Proc {
     let main = 0;
     let others = 0;
     const byTid: Record<string, number> = {};
-    let tids: string[] = [];
+    let tids: string[];
     try {
       tids = readdirSync(`/proc/${this.pid}/task`);
     } catch {

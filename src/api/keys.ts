@@ -28,7 +28,7 @@ function readText(source: KeySource): string {
       return readFileSync(source.file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-      throw new Error(`cannot read key ${describe(source)}: ${code}`);
+      throw new Error(`cannot read key ${describe(source)}: ${code}`, { cause: err });
     }
   }
   if (source.pem !== undefined) return source.pem;

@@ -144,6 +144,8 @@ async function fetchToken(source: OAuthTokenSource): Promise<string> {
       } catch (error) {
         // Its output is not repeated: it may hold the token or a credential.
         const e = error as { code?: number | string; killed?: boolean; message: string };
+        // No cause attached either: the command's error carries its output.
+        // eslint-disable-next-line preserve-caught-error
         throw new Error(`KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND failed: ${e.killed ? 'timed out after 30 s' : typeof e.code === 'number' ? `exit code ${e.code}` : e.message}`);
       }
     }

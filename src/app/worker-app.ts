@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CaptureClient } from '../api/capture-client';
 import { CAPTURE_PATH } from '../api/types';
 import { packageVersion } from '../cli/version';
@@ -17,7 +18,7 @@ const BROKER_WAIT_AT_START_MS = 60_000;
 
 function kafkajsVersion(): string {
   try {
-    return (require('kafkajs/package.json') as { version: string }).version;
+    return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

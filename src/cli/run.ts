@@ -17,6 +17,8 @@ const FATAL_STOP_MS = 5_000;
 export async function runWorker(args: string[]): Promise<void> {
   if (!parseCommand(runCommand, args)) return;
   const config = loadConfig();
+  // Assigned once the app exists; onFatal, created before, reads it.
+  // eslint-disable-next-line prefer-const
   let started: Awaited<ReturnType<typeof startWorkerApp>> | undefined;
   // A fatal error (already logged) ends the process, also while the first group join is running.
   const onFatal = () => {

@@ -66,6 +66,6 @@ async function mvn(args: string[], cwd?: string): Promise<void> {
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR')).slice(0, 5).join('\n');
-    throw new Error(`mvn ${args.join(' ')} failed. Is Maven installed and Maven Central reachable?\n${detail || e.message}`);
+    throw new Error(`mvn ${args.join(' ')} failed. Is Maven installed and Maven Central reachable?\n${detail || e.message}`, { cause: error });
   }
 }

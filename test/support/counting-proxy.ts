@@ -22,6 +22,7 @@ export class CountingProxy {
 
   static async start(target: string): Promise<CountingProxy> {
     const upstream = new URL(target);
+    // eslint-disable-next-line prefer-const -- assigned once the server exists, read by its handler
     let proxy!: CountingProxy;
     const server = createServer((req, res) => {
       proxy.calls++;

@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cli, ROOT, startCli } from './cli-process';
 
-const VERSION = require('../../../package.json').version as string;
+const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 // No Kafka or registry settings at all: a command that tried to connect would fail.
 const BARE: NodeJS.ProcessEnv = { KAFKA_BROKERS: '', SCHEMA_REGISTRY_URL: '' };
 

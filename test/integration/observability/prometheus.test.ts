@@ -199,7 +199,7 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
   });
 
   it('loads every rule group of the chart and evaluates every rule without error', async () => {
-    const fileGroups = [...readFileSync(ALERTS, 'utf8').matchAll(/^  - name: (\S+)/gm)].map((m) => m[1]);
+    const fileGroups = [...readFileSync(ALERTS, 'utf8').matchAll(/^ {2}- name: (\S+)/gm)].map((m) => m[1]);
     expect(fileGroups.length).toBeGreaterThan(0);
     type Rule = { name: string; query: string; health: string; lastError?: string; type: string };
     type Group = { name: string; file: string; rules: Rule[] };

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCommand, parseSince, UsageError } from '../../../src/cli/usage';
 import { packageVersion } from '../../../src/cli/version';
 import { tailRoles } from '../../../src/cli/tail';
@@ -61,5 +63,5 @@ describe('tail --topic', () => {
 });
 
 it('packageVersion reads package.json', () => {
-  expect(packageVersion()).toBe(require('../../../package.json').version);
+  expect(packageVersion()).toBe((JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
 });
