@@ -74,7 +74,11 @@ const UNREADABLE = { type: 'record', name: 'Unreadable', namespace: 'bench.badin
 
 /** Registered over HTTP: the registry library would refuse to parse it before sending. */
 async function registerRaw(registryUrl: string, subject: string, schema: object): Promise<number> {
-  const res = await fetch(`${registryUrl}/subjects/${subject}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(schema) }) });
+  const res = await fetch(`${registryUrl}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(schema) }),
+  });
   if (!res.ok) throw new Error(`registering ${subject}: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: number }).id;
 }
@@ -91,8 +95,18 @@ const KINDS: BadKind[] = [
   { name: 'garbage bytes', expect: 'DLQ', reason: 'NOT_CONFLUENT_AVRO', make: (n) => ({ key: `bad-garbage-${n}`, value: Buffer.from(`\xde\xad not avro at all ${n}`, 'latin1') }) },
   { name: 'unknown schema id', expect: 'DLQ', reason: 'UNKNOWN_SCHEMA_ID', make: (n) => ({ key: `bad-unknown-schema-${n}`, value: wire(0x7ffffff0, Buffer.from([2, 4, 6])) }) },
   { name: 'null value (tombstone)', expect: 'DLQ', reason: 'NOT_CONFLUENT_AVRO', make: (n) => ({ key: `bad-null-${n}`, value: null }) },
-  { name: 'truncated Avro body', expect: 'DLQ', reason: 'MALFORMED_AVRO', make: (n, c) => ({ key: `bad-truncated-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-trunc-${n}`)).subarray(0, 9) }) },
-  { name: 'wrong schema (unrelated record)', expect: 'DLQ', reason: 'INCOMPATIBLE_SCHEMA', make: (n, c) => ({ key: `bad-unrelated-${n}`, value: wire(c.unrelatedSchemaId, avro.Type.forSchema(UNRELATED as unknown as avro.Schema).toBuffer({ x: n })) }) },
+  {
+    name: 'truncated Avro body',
+    expect: 'DLQ',
+    reason: 'MALFORMED_AVRO',
+    make: (n, c) => ({ key: `bad-truncated-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-trunc-${n}`)).subarray(0, 9) }),
+  },
+  {
+    name: 'wrong schema (unrelated record)',
+    expect: 'DLQ',
+    reason: 'INCOMPATIBLE_SCHEMA',
+    make: (n, c) => ({ key: `bad-unrelated-${n}`, value: wire(c.unrelatedSchemaId, avro.Type.forSchema(UNRELATED as unknown as avro.Schema).toBuffer({ x: n })) }),
+  },
   {
     name: 'wrong schema (an outcome event)',
     expect: 'DLQ',
@@ -120,17 +134,42 @@ const KINDS: BadKind[] = [
   },
   { name: 'missing key', expect: 'DLQ', reason: 'MISSING_KEY', make: (n, c) => ({ key: null, value: c.codec.encode('CaptureRequested', request(`pay-nokey-${n}`)) }) },
   { name: 'empty key', expect: 'DLQ', reason: 'MISSING_KEY', make: (n, c) => ({ key: '', value: c.codec.encode('CaptureRequested', request(`pay-emptykey-${n}`)) }) },
-  { name: 'retry record without headers', expect: 'DLQ', reason: 'BAD_RETRY_HEADERS', retryTopic: true, make: (n, c) => ({ key: `bad-retry-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-retry-${n}`)) }) },
-  { name: 'key not valid UTF-8', expect: 'DLQ', reason: 'INVALID_KEY', make: (n, c) => ({ key: Buffer.concat([Buffer.from(`bad-utf8-${n}-`), Buffer.from([0xff, 0xfe])]), value: c.codec.encode('CaptureRequested', request(`pay-utf8-${n}`)) }) },
+  {
+    name: 'retry record without headers',
+    expect: 'DLQ',
+    reason: 'BAD_RETRY_HEADERS',
+    retryTopic: true,
+    make: (n, c) => ({ key: `bad-retry-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-retry-${n}`)) }),
+  },
+  {
+    name: 'key not valid UTF-8',
+    expect: 'DLQ',
+    reason: 'INVALID_KEY',
+    make: (n, c) => ({ key: Buffer.concat([Buffer.from(`bad-utf8-${n}-`), Buffer.from([0xff, 0xfe])]), value: c.codec.encode('CaptureRequested', request(`pay-utf8-${n}`)) }),
+  },
   {
     name: 'retry headers out of range',
     expect: 'DLQ',
     reason: 'BAD_RETRY_HEADERS',
     retryTopic: true,
-    make: (n, c) => ({ key: `bad-retry-range-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-retry-range-${n}`)), headers: { 'capture-attempt': '2147483648', 'capture-due-at': '99999999999999999', 'capture-first-attempt-at': '0' } }),
+    make: (n, c) => ({
+      key: `bad-retry-range-${n}`,
+      value: c.codec.encode('CaptureRequested', request(`pay-retry-range-${n}`)),
+      headers: { 'capture-attempt': '2147483648', 'capture-due-at': '99999999999999999', 'capture-first-attempt-at': '0' },
+    }),
   },
-  { name: 'value over MAX_RECORD_BYTES (270 kB)', expect: 'DLQ', reason: 'RECORD_TOO_LARGE', make: (n, c) => ({ key: `bad-too-large-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-too-large-${n}`, '100', 'USD', { blob: 'b'.repeat(270_000) })) }) },
-  { name: 'writer schema that cannot be parsed', expect: 'DLQ', reason: 'UNREADABLE_WRITER_SCHEMA', make: (n, c) => ({ key: `bad-unreadable-${n}`, value: wire(c.unreadableSchemaId, Buffer.from([0])) }) },
+  {
+    name: 'value over MAX_RECORD_BYTES (270 kB)',
+    expect: 'DLQ',
+    reason: 'RECORD_TOO_LARGE',
+    make: (n, c) => ({ key: `bad-too-large-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-too-large-${n}`, '100', 'USD', { blob: 'b'.repeat(270_000) })) }),
+  },
+  {
+    name: 'writer schema that cannot be parsed',
+    expect: 'DLQ',
+    reason: 'UNREADABLE_WRITER_SCHEMA',
+    make: (n, c) => ({ key: `bad-unreadable-${n}`, value: wire(c.unreadableSchemaId, Buffer.from([0])) }),
+  },
   { name: 'key over 64 chars', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-long-key-${n}-`.padEnd(65, 'k'), value: c.codec.encode('CaptureRequested', request(`pay-longkey-${n}`)) }) },
   { name: 'bad currency', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-currency-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-cur-${n}`, '100', 'usd')) }) },
   { name: 'non-integer amount', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-fraction-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-frac-${n}`, '10.5')) }) },
@@ -138,7 +177,11 @@ const KINDS: BadKind[] = [
   { name: 'zero amount', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-zero-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-zero-${n}`, '0')) }) },
   { name: 'amount over 18 digits', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-huge-amount-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-huge-${n}`, '1'.repeat(19))) }) },
   { name: 'empty payment id', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-empty-payment-${n}`, value: c.codec.encode('CaptureRequested', request('')) }) },
-  { name: 'oversized payment id (100 kB)', expect: 'PARAM_ILLEGAL', make: (n, c) => ({ key: `bad-big-payment-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-${n}-`.padEnd(100_000, 'p'))) }) },
+  {
+    name: 'oversized payment id (100 kB)',
+    expect: 'PARAM_ILLEGAL',
+    make: (n, c) => ({ key: `bad-big-payment-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-${n}-`.padEnd(100_000, 'p'))) }),
+  },
 ];
 
 /** A valid request whose value is just under the broker's record limit (message.max.bytes 1048588). */
@@ -412,9 +455,7 @@ class Campaign {
         crashed: exits.length > 0 || !proc.alive,
         finished,
       };
-      log(
-        `  ${mode}: good ${goodSucceeded}/${goodCount} succeeded at ${report.goodThroughput.toFixed(0)}/s; bad ${bad}; worker exits ${exits.length}${finished ? '' : ' — did not finish'}`,
-      );
+      log(`  ${mode}: good ${goodSucceeded}/${goodCount} succeeded at ${report.goodThroughput.toFixed(0)}/s; bad ${bad}; worker exits ${exits.length}${finished ? '' : ' — did not finish'}`);
       return report;
     } finally {
       await proc?.stop();
@@ -425,7 +466,9 @@ class Campaign {
 
   async cleanup(): Promise<void> {
     if (this.created.length === 0) return;
-    await this.withAdmin((admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((e: Error) => log(`warning: could not delete topics: ${e.message}`));
+    await this.withAdmin((admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((e: Error) =>
+      log(`warning: could not delete topics: ${e.message}`),
+    );
   }
 }
 
@@ -498,7 +541,13 @@ async function main(): Promise<void> {
     }
     for (const k of merged.values()) {
       const reason = KINDS.find((x) => x.name === k.kind)?.reason;
-      log(`| ${k.kind} | ${k.expect}${reason ? ` ${reason}` : ''} | ${k.sent} | ${k.asExpected} | ${Object.entries(k.elsewhere).map(([a, b]) => `${a}: ${b}`).join(', ') || '–'} | ${k.missing} |`);
+      log(
+        `| ${k.kind} | ${k.expect}${reason ? ` ${reason}` : ''} | ${k.sent} | ${k.asExpected} | ${
+          Object.entries(k.elsewhere)
+            .map(([a, b]) => `${a}: ${b}`)
+            .join(', ') || '–'
+        } | ${k.missing} |`,
+      );
     }
     log('\nruns');
     for (const r of [...runs, ...probes]) {

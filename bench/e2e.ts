@@ -184,7 +184,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
 class Bench {
@@ -259,7 +258,11 @@ class Bench {
       const warmStart = Date.now();
       const warmup = mode === 'saturated' ? o.warmup : await producer.paced(pacedRate, Math.min(2, o.warmupSeconds));
       if (mode === 'saturated') await producer.send(warmup);
-      await waitUntil(() => collector.count >= warmup, (mode === 'saturated' ? o.warmupSeconds : o.warmupSeconds + 10) * 1000, progress('warm-up', warmStart, () => String(warmup)));
+      await waitUntil(
+        () => collector.count >= warmup,
+        (mode === 'saturated' ? o.warmupSeconds : o.warmupSeconds + 10) * 1000,
+        progress('warm-up', warmStart, () => String(warmup)),
+      );
       const warmKeys = new Set(producer.requestedAt.keys());
 
       const count0 = collector.count;
@@ -275,10 +278,7 @@ class Bench {
       const capMs = (kind === 'baseline' && mode === 'saturated' ? o.baselineSeconds : mode === 'paced' ? o.pacedSeconds + 30 : o.maxSeconds) * 1000;
       let requested = 0;
       let produced = false;
-      const producing =
-        mode === 'saturated'
-          ? producer.send(events).then(() => events)
-          : producer.paced(pacedRate, o.pacedSeconds, () => Date.now() - t0 > capMs);
+      const producing = mode === 'saturated' ? producer.send(events).then(() => events) : producer.paced(pacedRate, o.pacedSeconds, () => Date.now() - t0 > capMs);
       void producing.then(
         (n) => {
           requested = n;
@@ -365,7 +365,10 @@ class Bench {
       const exit = await proc.stop();
       if (exit !== 0 && exit !== null) log(`  warning: ${label} exited with code ${exit}:\n${proc.tail(5)}`);
       if (profileDir) {
-        const file = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+        const file = readdirSync(profileDir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .sort()
+          .pop();
         if (file) result.profile = join(profileDir, file);
       }
       return result;
@@ -418,7 +421,11 @@ async function startTraceSink(): Promise<{ url: string; spans(): number; close()
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      spans += (Buffer.concat(chunks).toString().match(/"spanId"/g) ?? []).length;
+      spans += (
+        Buffer.concat(chunks)
+          .toString()
+          .match(/"spanId"/g) ?? []
+      ).length;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -431,7 +438,26 @@ const f0 = (v: number | undefined): string => (v === undefined || !Number.isFini
 const f3 = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(3));
 
 function table(reports: LatencyReport[], ceiling: SigningCeiling): string[] {
-  const head = ['L ms', 'process', 'captures/s', 'from start', 'done', 'p50 ms', 'p99 ms', 'p99 visible', 'paced at/s', 'CPU ms/cap', 'main thr', 'other thr', 'CPU %', 'peak RSS MB', 'sandbox ms/cap', 'broker ms/cap', 'machine busy %', 'steal %'];
+  const head = [
+    'L ms',
+    'process',
+    'captures/s',
+    'from start',
+    'done',
+    'p50 ms',
+    'p99 ms',
+    'p99 visible',
+    'paced at/s',
+    'CPU ms/cap',
+    'main thr',
+    'other thr',
+    'CPU %',
+    'peak RSS MB',
+    'sandbox ms/cap',
+    'broker ms/cap',
+    'machine busy %',
+    'steal %',
+  ];
   const rows: string[][] = [];
   for (const r of reports) {
     for (const [name, sat, paced] of [
@@ -551,7 +577,8 @@ function chart(reports: LatencyReport[], ceiling: SigningCeiling, o: Options, st
           ...(r.baseline ? [{ label: 'baseline', value: r.baseline.throughput, color: baseline }] : []),
           { label: 'sign ceiling', value: ceiling.signsPerSec, color: sign },
         ],
-        targets: r.latencyMs === 0 ? [{ value: ceiling.signsPerSec * 0.8, label: '80% ceiling' }] : r.baseline && r.latencyMs >= 100 ? [{ value: r.baseline.throughput * 15, label: '15× baseline' }] : [],
+        targets:
+          r.latencyMs === 0 ? [{ value: ceiling.signsPerSec * 0.8, label: '80% ceiling' }] : r.baseline && r.latencyMs >= 100 ? [{ value: r.baseline.throughput * 15, label: '15× baseline' }] : [],
       })),
     },
     {
@@ -671,7 +698,9 @@ async function main(): Promise<void> {
     for (const r of reports) {
       for (const ref of [r.reference, r.traced]) {
         if (!ref) continue;
-        log(`\nL=${r.latencyMs}: this tree ${f0(r.worker.throughput)}/s (from start ${f0(r.worker.throughputFromStart)}/s, ${f3(r.worker.cpuMsPerCapture)} CPU ms) vs ${ref.ref} ${f0(ref.throughput)}/s (from start ${f0(ref.throughputFromStart)}/s, ${f3(ref.cpuMsPerCapture)} CPU ms): ${(r.worker.throughput / ref.throughput).toFixed(2)}×`);
+        log(
+          `\nL=${r.latencyMs}: this tree ${f0(r.worker.throughput)}/s (from start ${f0(r.worker.throughputFromStart)}/s, ${f3(r.worker.cpuMsPerCapture)} CPU ms) vs ${ref.ref} ${f0(ref.throughput)}/s (from start ${f0(ref.throughputFromStart)}/s, ${f3(ref.cpuMsPerCapture)} CPU ms): ${(r.worker.throughput / ref.throughput).toFixed(2)}×`,
+        );
       }
     }
     if (sink) log(`tracing sink received ${sink.spans()} spans`);
@@ -690,7 +719,10 @@ async function main(): Promise<void> {
       options: { ...o, extraEnv: o.extraEnv },
       processes: entry.mode,
       signingCeiling: { mean: ceiling, before, after },
-      reports: reports.map((r) => ({ ...r, profile: r.profile && { file: r.profile.file, top: r.profile.summary.selfByFunction.slice(0, 15), packages: r.profile.summary.selfByPackage.slice(0, 10) } })),
+      reports: reports.map((r) => ({
+        ...r,
+        profile: r.profile && { file: r.profile.file, top: r.profile.summary.selfByFunction.slice(0, 15), packages: r.profile.summary.selfByPackage.slice(0, 10) },
+      })),
       verdicts: v,
     };
     const body = JSON.stringify(json, null, 2);

@@ -80,7 +80,13 @@ function parseOptions(argv: string[]): Partial<CampaignOptions> & { runs: number
     seed: num('seed', values.seed, d.seed),
     logLevel: values['log-level'] ?? d.logLevel,
     brokerRestart: !values['no-broker-restart'],
-    stalls: values.stalls === undefined ? d.stalls : values.stalls.split(',').filter(Boolean).map((v) => num('stalls', v, 0)),
+    stalls:
+      values.stalls === undefined
+        ? d.stalls
+        : values.stalls
+            .split(',')
+            .filter(Boolean)
+            .map((v) => num('stalls', v, 0)),
     keepTopics: values['keep-topics']!,
     tsx: values.tsx!,
     verbose: values.verbose!,
@@ -133,7 +139,11 @@ async function main(): Promise<number> {
     if (!ok) failed++;
     const stalls = r.stalls.map((x) => `${x.seconds}s/${x.transactionsInFlight ?? '?'}tx→${x.recoverySec?.toFixed(1) ?? '–'}s`).join(' ');
     perRun.push(`run ${run} seed ${seed}: lost ${r.lost}, duplicates ${r.duplicates}, worker exits ${r.workerRestarts.afterExit}, stalls ${stalls || 'none'}${r.finished ? '' : ', TIMEOUT'}`);
-    log(ok ? `PASS: lost 0, duplicates 0; worker exits on their own: ${r.workerRestarts.afterExit}` : `FAIL: ${[!r.finished && 'timed out', r.lost && `${r.lost} lost`, r.duplicates && `${r.duplicates} duplicates`, !r.broker.healthyAtEnd && 'broker not healthy'].filter(Boolean).join(', ')}`);
+    log(
+      ok
+        ? `PASS: lost 0, duplicates 0; worker exits on their own: ${r.workerRestarts.afterExit}`
+        : `FAIL: ${[!r.finished && 'timed out', r.lost && `${r.lost} lost`, r.duplicates && `${r.duplicates} duplicates`, !r.broker.healthyAtEnd && 'broker not healthy'].filter(Boolean).join(', ')}`,
+    );
   }
   if (runs > 1) {
     log(`\n${runs} runs (stalls: seconds/transactions open at the freeze→first commit after SIGCONT); ${harnessErrors} runs repeated after a campaign error:`);

@@ -64,7 +64,9 @@ async function main(): Promise<number> {
     const r = rateLimitReading(run.sampler.samples, window, capacity);
     for (const line of rateLines(run.sampler.samples)) log(line);
     const ok = r.rateLimitedShare < 0.05 && r.ofCapacity >= 0.9;
-    log(`\nover ${r.seconds} s after ${settle} s to settle: ${r.callsPerSec.toFixed(1)} calls/s, ${r.capturesPerSec.toFixed(1)} captures/s = ${(100 * r.ofCapacity).toFixed(1)}% of the capacity (≥ 90%), rate-limited answers ${(100 * r.rateLimitedShare).toFixed(2)}% of the calls (< 5%): ${ok ? 'PASS' : 'FAIL'}`);
+    log(
+      `\nover ${r.seconds} s after ${settle} s to settle: ${r.callsPerSec.toFixed(1)} calls/s, ${r.capturesPerSec.toFixed(1)} captures/s = ${(100 * r.ofCapacity).toFixed(1)}% of the capacity (≥ 90%), rate-limited answers ${(100 * r.rateLimitedShare).toFixed(2)}% of the calls (< 5%): ${ok ? 'PASS' : 'FAIL'}`,
+    );
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'rate-limit-latest.json'), JSON.stringify({ commit: gitDescribe(), options: values, window, reading: r, samples: run.sampler.samples }, null, 2));
     log('wrote bench/results/rate-limit-latest.json');

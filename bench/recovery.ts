@@ -52,7 +52,9 @@ async function main(): Promise<number> {
   const workers: Array<[string, string[]]> = [[gitDescribe(), entry.worker]];
   if (values['compare-ref']) workers.push([values['compare-ref'], buildRef(values['compare-ref'])]);
   log(`$ npm run bench:recovery -- ${process.argv.slice(2).join(' ')}`);
-  log(`recovery · ${rate} requests/s · sandbox down ${outage} s after ${before} s · latency ${values.latency}±${values.jitter} ms + ${values['latency-per-concurrent']} ms per concurrent call · ${values.partitions} partitions · MAX_IN_FLIGHT=${values.inflight}`);
+  log(
+    `recovery · ${rate} requests/s · sandbox down ${outage} s after ${before} s · latency ${values.latency}±${values.jitter} ms + ${values['latency-per-concurrent']} ms per concurrent call · ${values.partitions} partitions · MAX_IN_FLIGHT=${values.inflight}`,
+  );
 
   const results: Array<{ worker: string; reading: RecoveryReading; samples: RateSample[]; outage: [number, number] }> = [];
   for (const [label, worker] of workers) {

@@ -116,7 +116,8 @@ async function main(): Promise<number> {
         ({ proc: worker, port } = await startWorker());
         await old.stop();
       }
-      if (b % 50 === 0) log(`  ${written}/${pending} pending written, ${nearDue.size} near, ${collector.count} outcomes, worker RSS ${rssMb(worker.pid).toFixed(0)} MB, heap used ${(await heapMb()).toFixed(0)} MB`);
+      if (b % 50 === 0)
+        log(`  ${written}/${pending} pending written, ${nearDue.size} near, ${collector.count} outcomes, worker RSS ${rssMb(worker.pid).toFixed(0)} MB, heap used ${(await heapMb()).toFixed(0)} MB`);
     }
     while (nearDue.size < nearCount) await sendNear();
     await producer.disconnect();
@@ -127,7 +128,10 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 3000));
     clearInterval(sampler);
 
-    const late = [...nearDue].filter(([k]) => collector.outcomes.has(k)).map(([k, due]) => collector.outcomes.get(k)!.timestamp - due).sort((a, b) => a - b);
+    const late = [...nearDue]
+      .filter(([k]) => collector.outcomes.has(k))
+      .map(([k, due]) => collector.outcomes.get(k)!.timestamp - due)
+      .sort((a, b) => a - b);
     const farDone = [...collector.outcomes.keys()].filter((k) => k.startsWith('far-')).length;
     const [ends, [committed]] = await withAdmin(kafka, (admin) => Promise.all([admin.fetchTopicOffsets(longest.topic), admin.fetchOffsets({ groupId: topics.group, topics: [longest.topic] })]));
     const committedSum = committed?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
@@ -146,10 +150,21 @@ async function main(): Promise<number> {
       peakRssMb: Math.max(...rss),
       rssMb: { first: rss[0], last: rss[rss.length - 1] },
     };
-    const ok = result.nearDone === nearCount && result.early === 0 && result.duplicates === 0 && result.farDone === 0 && stillPending === pending && result.peakRssMb <= TARGET_RSS_MB && result.lateness.p99 <= TARGET_P99_MS;
-    log(`\nnear retries: ${result.nearDone}/${nearCount} fired · lateness p50 ${result.lateness.p50} ms, p99 ${result.lateness.p99} ms (target ≤ ${TARGET_P99_MS}), max ${result.lateness.max} ms · early ${result.early} · duplicate outcomes ${result.duplicates}`);
+    const ok =
+      result.nearDone === nearCount &&
+      result.early === 0 &&
+      result.duplicates === 0 &&
+      result.farDone === 0 &&
+      stillPending === pending &&
+      result.peakRssMb <= TARGET_RSS_MB &&
+      result.lateness.p99 <= TARGET_P99_MS;
+    log(
+      `\nnear retries: ${result.nearDone}/${nearCount} fired · lateness p50 ${result.lateness.p50} ms, p99 ${result.lateness.p99} ms (target ≤ ${TARGET_P99_MS}), max ${result.lateness.max} ms · early ${result.early} · duplicate outcomes ${result.duplicates}`,
+    );
     log(`pending retries: ${stillPending} still in ${longest.topic}, uncommitted; ${farDone} called early`);
-    log(`worker RSS: peak ${result.peakRssMb.toFixed(0)} MB (target ≤ ${TARGET_RSS_MB}), ${result.rssMb.first?.toFixed(0)} MB at start, ${result.rssMb.last?.toFixed(0)} MB at the end${values.restart ? ' (a rolling restart halfway: second instance joined, first got SIGTERM)' : ''}`);
+    log(
+      `worker RSS: peak ${result.peakRssMb.toFixed(0)} MB (target ≤ ${TARGET_RSS_MB}), ${result.rssMb.first?.toFixed(0)} MB at start, ${result.rssMb.last?.toFixed(0)} MB at the end${values.restart ? ' (a rolling restart halfway: second instance joined, first got SIGTERM)' : ''}`,
+    );
     log(ok ? 'PASS' : 'MISS');
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'retry-tiers-latest.json'), JSON.stringify(result, null, 2));

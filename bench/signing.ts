@@ -19,13 +19,9 @@ type Op = () => Promise<unknown>;
 
 const ops: Record<string, Op> = {
   'sign sync': async () => sign('sha256', content, privateKey),
-  'sign async': () =>
-    new Promise((resolve, reject) => sign('sha256', content, privateKey, (e, s) => (e ? reject(e) : resolve(s)))),
+  'sign async': () => new Promise((resolve, reject) => sign('sha256', content, privateKey, (e, s) => (e ? reject(e) : resolve(s)))),
   'verify sync': async () => verify('sha256', content, publicKey as KeyObject, signature),
-  'verify async': () =>
-    new Promise((resolve, reject) =>
-      verify('sha256', content, publicKey, signature, (e, ok) => (e ? reject(e) : resolve(ok))),
-    ),
+  'verify async': () => new Promise((resolve, reject) => verify('sha256', content, publicKey, signature, (e, ok) => (e ? reject(e) : resolve(ok)))),
 };
 
 async function run(op: Op, concurrency: number, seconds: number): Promise<{ perSec: number; maxLagMs: number }> {
@@ -57,9 +53,7 @@ async function main(): Promise<void> {
     await run(op, 16, 0.5); // warm-up
     for (const concurrency of [1, 64, 512]) {
       const { perSec, maxLagMs } = await run(op, concurrency, seconds);
-      console.log(
-        `${name.padEnd(13)} | ${String(concurrency).padStart(4)} | ${perSec.toFixed(0).padStart(7)} | ${maxLagMs.toFixed(1)}`,
-      );
+      console.log(`${name.padEnd(13)} | ${String(concurrency).padStart(4)} | ${perSec.toFixed(0).padStart(7)} | ${maxLagMs.toFixed(1)}`);
     }
   }
 }

@@ -53,7 +53,9 @@ export function build(preferTsx = false): Entrypoints {
  * change is measured against what it replaces in the same run, stack, sandbox and load.
  */
 export function buildRef(ref: string): string[] {
-  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT }).toString().trim();
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT })
+    .toString()
+    .trim();
   const dir = join(tmpdir(), 'capture-worker-bench-ref', sha.slice(0, 12));
   if (!existsSync(join(dir, 'package.json'))) {
     rmSync(dir, { recursive: true, force: true });

@@ -65,9 +65,7 @@ function panel(p: Panel, x0: number): string {
       const top = Number.isFinite(b.value) ? y(b.value) : y(0);
       out.push(`<rect x="${bx + 2}" y="${top}" width="${barW - 4}" height="${PAD.top + plotH - top}" fill="${b.color}"/>`);
       out.push(`<text x="${bx + barW / 2}" y="${top - 4}" text-anchor="middle" font-size="10">${fmt(b.value)}</text>`);
-      out.push(
-        `<text x="${bx + barW / 2}" y="${PAD.top + plotH + 12}" text-anchor="end" font-size="10" transform="rotate(-30 ${bx + barW / 2} ${PAD.top + plotH + 12})">${esc(b.label)}</text>`,
-      );
+      out.push(`<text x="${bx + barW / 2}" y="${PAD.top + plotH + 12}" text-anchor="end" font-size="10" transform="rotate(-30 ${bx + barW / 2} ${PAD.top + plotH + 12})">${esc(b.label)}</text>`);
     });
     for (const t of g.targets ?? []) {
       if (!Number.isFinite(t.value)) continue;

@@ -462,7 +462,9 @@ async function untilNextCommit(supervisor: WorkerSupervisor, base: { n: number; 
 /** Tcp AttemptFails from /proc/net/snmp (connects refused or reset before they were established). */
 function tcpAttemptFails(): number | null {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Tcp:'));
     const names = lines[0]!.trim().split(/\s+/);
     const values = lines[1]!.trim().split(/\s+/);
     const i = names.indexOf('AttemptFails');
@@ -570,7 +572,14 @@ async function readAll(kafka: Kafka, topics: string[], quietMs = 5000, capMs = 1
   const seen = new Set<string>();
   let last: number;
   let done = false;
-  const consumer = kafka.consumer({ groupId: `campaign-final-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 200, maxBytes: 50 * 1024 * 1024, sessionTimeout: 6000, heartbeatInterval: 500 });
+  const consumer = kafka.consumer({
+    groupId: `campaign-final-${randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 200,
+    maxBytes: 50 * 1024 * 1024,
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
@@ -616,12 +625,18 @@ async function quietDisconnect(consumer: Consumer, topics: string[], handling: (
   await consumer.disconnect().catch(() => undefined);
 }
 
-
 /** True when the broker in use is the native stack's own (the one this campaign can restart). */
 export function nativeBrokerInUse(brokers: string): boolean {
   const kafka = managed('kafka', stackPaths().pids, stackPaths().logs);
   const pid = runningPid(kafka);
-  if (pid === undefined || !brokers.split(',').map((b) => b.trim()).includes(brokersFor(stackPorts()))) return false;
+  if (
+    pid === undefined ||
+    !brokers
+      .split(',')
+      .map((b) => b.trim())
+      .includes(brokersFor(stackPorts()))
+  )
+    return false;
   // The pid file must name the process that actually listens on the port (not, say, a broker of
   // another checkout's stack that took the port while this one was down).
   const listener = listenerPid(stackPorts().kafka);
@@ -767,7 +782,9 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
   const stamp = new Date().toISOString().replace(/\..*/, '');
   const stack: Stack = await ensureStack();
   if ((o.brokerRestart || o.stalls.length > 0) && !nativeBrokerInUse(stack.brokers)) {
-    throw new Error(`the broker restart needs the native stack's broker (${brokersFor(stackPorts())}, pid file in .stack/pids) to be the one in use (${stack.brokers}); pass --no-broker-restart --stalls ''`);
+    throw new Error(
+      `the broker restart needs the native stack's broker (${brokersFor(stackPorts())}, pid file in .stack/pids) to be the one in use (${stack.brokers}); pass --no-broker-restart --stalls ''`,
+    );
   }
   const entry = build(o.tsx);
   const topics = freshTopics('faults');
@@ -783,7 +800,9 @@ export async function runCampaign(options: Partial<CampaignOptions>, log: Log): 
   const ts = (): string => `t=${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const sinceT0 = (): number => (Date.now() - t0) / 1000;
 
-  log(`fault campaign ${runId} · ${o.events} requests (${(o.unknownShare * 100).toFixed(0)}% scripted unknowns) at ${o.rate || 'all at once'}/s · ${o.partitions} partitions · MAX_IN_FLIGHT=${o.inflight} · sandbox latency ${o.latencyMs}±${o.jitterMs} ms · seed ${o.seed}`);
+  log(
+    `fault campaign ${runId} · ${o.events} requests (${(o.unknownShare * 100).toFixed(0)}% scripted unknowns) at ${o.rate || 'all at once'}/s · ${o.partitions} partitions · MAX_IN_FLIGHT=${o.inflight} · sandbox latency ${o.latencyMs}±${o.jitterMs} ms · seed ${o.seed}`,
+  );
   log(`kafka ${stack.brokers} · registry ${stack.registryUrl} · ${gitDescribe()} · processes as ${entry.mode === 'js' ? 'compiled JS (bench/.build)' : 'tsx'} · logs in ${logDir}`);
   log(`plan: ${faults.map((f) => `${f.kind}@${f.plannedAt.toFixed(1)}s`).join(', ')}`);
 
@@ -1170,7 +1189,16 @@ async function analyse(a: AnalysisInput): Promise<CampaignResult> {
     const name = kind === 'succeeded' ? 'CaptureSucceeded' : kind === 'failed' ? 'CaptureFailed' : 'CaptureUnknown';
     const event = (await codec.decode(name, r.value)) as { attempt: number; completedAt: number; result: { resultCode: string }; final?: boolean };
     const final = kind === 'unknown' ? event.final === true : true;
-    const rec: OutcomeRecord = { topic: kind, partition: r.partition, offset: r.offset, timestamp: r.timestamp, attempt: event.attempt, completedAt: Number(event.completedAt), resultCode: event.result.resultCode, final };
+    const rec: OutcomeRecord = {
+      topic: kind,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      attempt: event.attempt,
+      completedAt: Number(event.completedAt),
+      resultCode: event.result.resultCode,
+      final,
+    };
     if (kind === 'succeeded') byKind.succeeded++;
     else if (kind === 'failed') byKind.failed++;
     else if (final) byKind.finalUnknown++;
@@ -1317,7 +1345,12 @@ export function summaryLines(r: CampaignResult): string[] {
   rows.push([
     'broker stalls',
     r.stalls.length
-      ? r.stalls.map((x) => `${x.seconds}s at t=${x.from?.toFixed(1) ?? '–'}s (${x.transactionsInFlight ?? '?'} transactions open; first commit ${x.recoverySec?.toFixed(1) ?? '–'}s after SIGCONT; ${x.workerExits} worker exits)`).join(', ')
+      ? r.stalls
+          .map(
+            (x) =>
+              `${x.seconds}s at t=${x.from?.toFixed(1) ?? '–'}s (${x.transactionsInFlight ?? '?'} transactions open; first commit ${x.recoverySec?.toFixed(1) ?? '–'}s after SIGCONT; ${x.workerExits} worker exits)`,
+          )
+          .join(', ')
       : 'none',
   ]);
   rows.push(['broker at the end', r.broker.healthyAtEnd ? 'running, answering' : 'NOT HEALTHY']);
@@ -1330,7 +1363,10 @@ export function summaryLines(r: CampaignResult): string[] {
       ? `${out.peakWorkerCallsPerSec} at t=${out.peakWorkerCallsAt}s (worker-counted; ${out.peakWorkerCallsPerSecAfterFirst ?? '–'} after the first second; MAX_IN_FLIGHT=${r.options.inflight}), ${out.totalWorkerCalls} calls in the whole outage`
       : '–',
   ]);
-  rows.push(['refused TCP connects during the outage', out.peakRefusedConnectsPerSec !== undefined ? `peak ${out.peakRefusedConnectsPerSec}/s, ${out.totalRefusedConnects} in all (kernel AttemptFails, whole namespace)` : '–']);
+  rows.push([
+    'refused TCP connects during the outage',
+    out.peakRefusedConnectsPerSec !== undefined ? `peak ${out.peakRefusedConnectsPerSec}/s, ${out.totalRefusedConnects} in all (kernel AttemptFails, whole namespace)` : '–',
+  ]);
   const v = r.vendor;
   rows.push([
     'vendor (sandbox) captures',
@@ -1342,10 +1378,14 @@ export function summaryLines(r: CampaignResult): string[] {
   lines.push('', '  faults:');
   for (const f of r.faults) lines.push(`    ${f.kind.padEnd(15)} planned t=${f.plannedAt.toFixed(1)}s, ran t=${f.startedAt?.toFixed(1) ?? '–'}…${f.endedAt?.toFixed(1) ?? '–'}s: ${f.detail}`);
   lines.push('  workers:');
-  for (const x of r.workers) lines.push(`    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s peak RSS ${x.peakRssMb?.toFixed(0) ?? '–'} MB exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}${x.exitReason ? `\n        exited because: ${x.exitReason}` : ''}`);
+  for (const x of r.workers)
+    lines.push(
+      `    #${x.n} t=${x.startedAt.toFixed(1)}…${x.endedAt?.toFixed(1) ?? '–'}s peak RSS ${x.peakRssMb?.toFixed(0) ?? '–'} MB exit ${x.exit ?? '–'}${x.hungAfterFatal ? ' (hung after its fatal error: watchdog kill)' : x.killedByCampaign ? ' (kill -9)' : ''} — ${x.reason}${x.exitReason ? `\n        exited because: ${x.exitReason}` : ''}`,
+    );
   for (const d of r.duplicateReports) {
     lines.push(`  duplicate ${d.key}: ${d.cause}`);
-    for (const rec of d.records) lines.push(`    ${rec.topic} p${rec.partition}@${rec.offset} attempt ${rec.attempt} ${rec.resultCode} written ${new Date(rec.timestamp).toISOString()} by worker#${rec.worker ?? '?'}`);
+    for (const rec of d.records)
+      lines.push(`    ${rec.topic} p${rec.partition}@${rec.offset} attempt ${rec.attempt} ${rec.resultCode} written ${new Date(rec.timestamp).toISOString()} by worker#${rec.worker ?? '?'}`);
     for (const l of d.logLines.slice(0, 6)) lines.push(`    ${l.slice(0, 300)}`);
   }
   if (r.lost) lines.push(`  lost keys (first ${r.lostKeys.length}): ${r.lostKeys.join(', ')}`);
@@ -1365,4 +1405,3 @@ export function outageTimelineLines(r: CampaignResult, marginSec = 3): string[] 
   }
   return lines;
 }
-

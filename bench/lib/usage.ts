@@ -7,6 +7,12 @@ import { readFileSync } from 'node:fs';
 export function printedUsage(file: string, args: string[] = process.argv.slice(2)): boolean {
   if (!args.includes('--help') && !args.includes('-h')) return false;
   const comment = /^\s*\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
-  console.log(comment.split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n').trim());
+  console.log(
+    comment
+      .split('\n')
+      .map((line) => line.replace(/^\s*\* ?/, ''))
+      .join('\n')
+      .trim(),
+  );
   return true;
 }

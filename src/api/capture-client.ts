@@ -21,7 +21,6 @@ export interface CaptureClientOptions {
   path?: string;
 }
 
-
 /** A capture answer is a few hundred bytes; anything far larger is not read, let alone verified. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -100,11 +99,7 @@ export class CaptureClient {
       }),
     );
     const time = String(Date.now());
-    const signature = await signMessage(
-      { method: 'POST', path: this.path, clientId: this.o.clientId, time, body },
-      this.o.privateKey,
-      this.keyVersion,
-    );
+    const signature = await signMessage({ method: 'POST', path: this.path, clientId: this.o.clientId, time, body }, this.o.privateKey, this.keyVersion);
     if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted before sending');
 
     const controller = new AbortController();
@@ -151,11 +146,7 @@ export class CaptureClient {
     // The vendor echoes our client id; a response for another client is as untrusted as a bad signature.
     const trusted =
       header(headers, 'client-id') === this.o.clientId &&
-      (await verifyMessage(
-        { method: 'POST', path: this.path, clientId: this.o.clientId, time: header(headers, 'response-time') ?? '', body },
-        header(headers, 'signature'),
-        this.o.vendorPublicKey,
-      ));
+      (await verifyMessage({ method: 'POST', path: this.path, clientId: this.o.clientId, time: header(headers, 'response-time') ?? '', body }, header(headers, 'signature'), this.o.vendorPublicKey));
     if (!trusted) return unknown(LOCAL_CODES.badSignature, 'response signature missing or invalid', httpStatus);
 
     let parsed: unknown;
@@ -166,7 +157,13 @@ export class CaptureClient {
     }
     const json = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
     if (json.sandbox !== undefined && !this.o.sandbox) {
-      return { status: 'F', resultCode: LOCAL_CODES.sandbox, resultMessage: 'the capture sandbox answered, which moves no money: set ANTOM_SANDBOX=true to use it, or point ANTOM_BASE_URL and ANTOM_PUBLIC_KEY at the vendor', local: true, httpStatus };
+      return {
+        status: 'F',
+        resultCode: LOCAL_CODES.sandbox,
+        resultMessage: 'the capture sandbox answered, which moves no money: set ANTOM_SANDBOX=true to use it, or point ANTOM_BASE_URL and ANTOM_PUBLIC_KEY at the vendor',
+        local: true,
+        httpStatus,
+      };
     }
     const result = json.result as Record<string, unknown> | undefined;
     const resultCode = optionalString(result?.resultCode);

@@ -68,9 +68,7 @@ function parse(source: KeySource, kind: 'private' | 'public', derTypes: DerType[
     }
   }
   if (!key) {
-    throw new Error(
-      `malformed ${kind} key ${describe(source)}: expected an RSA key as PEM (${derTypes.join('/').toUpperCase()}) or bare base64 DER`,
-    );
+    throw new Error(`malformed ${kind} key ${describe(source)}: expected an RSA key as PEM (${derTypes.join('/').toUpperCase()}) or bare base64 DER`);
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw new Error(`${kind} key ${describe(source)} is ${key.asymmetricKeyType ?? 'not asymmetric'}, expected RSA`);

@@ -61,12 +61,15 @@ export function isConfigurationRefusal(result: CaptureResult): boolean {
 /** What to check, by code, in the one error a halt logs. */
 export const CONFIGURATION_HINTS: ReadonlyMap<string, string> = new Map([
   ['ACCESS_DENIED', 'the vendor refused this merchant: check ANTOM_CLIENT_ID, the private key (ANTOM_PRIVATE_KEY[_FILE]) and ANTOM_KEY_VERSION against the vendor console'],
-  ['INVALID_SIGNATURE', 'the request signature did not verify: the private key (ANTOM_PRIVATE_KEY[_FILE]) or ANTOM_KEY_VERSION does not match the public key registered with the vendor (a key rotation?)'],
+  [
+    'INVALID_SIGNATURE',
+    'the request signature did not verify: the private key (ANTOM_PRIVATE_KEY[_FILE]) or ANTOM_KEY_VERSION does not match the public key registered with the vendor (a key rotation?)',
+  ],
   ['INVALID_CLIENT', 'the client id is not known to the vendor: check ANTOM_CLIENT_ID and that ANTOM_BASE_URL is the region of this merchant'],
   ['INVALID_API', 'the capture API is not active for this client: check the merchant contract and ANTOM_BASE_URL'],
   ['OAUTH_FAIL', 'the vendor could not authorise this caller: check ANTOM_CLIENT_ID and the merchant keys'],
   ['METHOD_NOT_SUPPORTED', 'the vendor refused the HTTP method: ANTOM_BASE_URL may point at a proxy or a path that rewrites the call'],
-  [LOCAL_CODES.sandbox, 'ANTOM_BASE_URL and ANTOM_PUBLIC_KEY are the capture sandbox\'s (no money moves): set ANTOM_SANDBOX=true if that is intended'],
+  [LOCAL_CODES.sandbox, "ANTOM_BASE_URL and ANTOM_PUBLIC_KEY are the capture sandbox's (no money moves): set ANTOM_SANDBOX=true if that is intended"],
 ]);
 
 function isStatus(value: unknown): value is CaptureStatus {

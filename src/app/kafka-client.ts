@@ -218,20 +218,31 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
   const permanent = (hint: string, what = reason): Explanation => ({ message: `${where}: ${what}. ${hint}`, permanent: true });
 
   if (chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
-    if (is(/mechanism is not supported/)) return permanent(`The listener does not offer it: set KAFKA_SASL_MECHANISM to one it enables, or use the broker's port for ${connection.sasl?.mechanism.toUpperCase()}`);
+    if (is(/mechanism is not supported/))
+      return permanent(`The listener does not offer it: set KAFKA_SASL_MECHANISM to one it enables, or use the broker's port for ${connection.sasl?.mechanism.toUpperCase()}`);
     const who = connection.sasl && 'username' in connection.sasl ? ` as "${connection.sasl.username}"` : '';
-    const check = connection.sasl?.mechanism === 'oauthbearer' ? 'Check the token source (KAFKA_SASL_OAUTHBEARER_*): the broker must accept its issuer, audience, scope and expiry' : 'Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)';
+    const check =
+      connection.sasl?.mechanism === 'oauthbearer'
+        ? 'Check the token source (KAFKA_SASL_OAUTHBEARER_*): the broker must accept its issuer, audience, scope and expiry'
+        : 'Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD(_FILE)';
     return permanent(check, `authentication${who} failed: ${reason.replace(/^SASL \S+( \S+)? authentication failed: /, '')}`);
   }
   if (is(/TOKEN_COMMAND failed/)) return permanent('Run the command by hand to see why', reason);
   if (is(/SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|certificate chain/)) {
-    return permanent(`Set KAFKA_TLS_CA_FILE to the CA bundle that signed the broker's certificate${connection.tls?.ca ? ' (the one set does not)' : ''}`, `the broker's TLS certificate is not trusted (${reason})`);
+    return permanent(
+      `Set KAFKA_TLS_CA_FILE to the CA bundle that signed the broker's certificate${connection.tls?.ca ? ' (the one set does not)' : ''}`,
+      `the broker's TLS certificate is not trusted (${reason})`,
+    );
   }
   if (is(/ERR_TLS_CERT_ALTNAME_INVALID|Hostname\/IP does not match/)) {
-    return permanent(`Connect with a name the certificate lists${connection.tls?.servername ? ', or correct KAFKA_TLS_SERVERNAME' : ' (or set KAFKA_TLS_SERVERNAME to one)'}`, `the broker's TLS certificate does not match the server name (${reason})`);
+    return permanent(
+      `Connect with a name the certificate lists${connection.tls?.servername ? ', or correct KAFKA_TLS_SERVERNAME' : ' (or set KAFKA_TLS_SERVERNAME to one)'}`,
+      `the broker's TLS certificate does not match the server name (${reason})`,
+    );
   }
-  if (is(/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/)) return permanent('Renew it on the broker, or check this host\'s clock', `the broker's TLS certificate is not valid now (${reason})`);
-  const certificateAlert = /ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE)/;
+  if (is(/CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/)) return permanent("Renew it on the broker, or check this host's clock", `the broker's TLS certificate is not valid now (${reason})`);
+  const certificateAlert =
+    /ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED|DECRYPT_ERROR|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE)/;
   if (is(certificateAlert) && !connection.tls?.cert) {
     return permanent('The listener wants mutual TLS: set KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE', `the broker requires a client certificate and none is set (${reason})`);
   }

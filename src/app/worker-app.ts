@@ -47,7 +47,16 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   await verifyKafka(config.kafka, { timeoutMs: BROKER_WAIT_AT_START_MS });
   const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
   const codec = EventCodec.forRegistry(config.schemaRegistry);
-  const api = new CaptureClient({ baseUrl: config.api.baseUrl, clientId: config.api.clientId, keyVersion: config.api.keyVersion, privateKey, vendorPublicKey, timeoutMs: config.api.timeoutMs, connections: config.api.connections, sandbox: config.api.sandbox });
+  const api = new CaptureClient({
+    baseUrl: config.api.baseUrl,
+    clientId: config.api.clientId,
+    keyVersion: config.api.keyVersion,
+    privateKey,
+    vendorPublicKey,
+    timeoutMs: config.api.timeoutMs,
+    connections: config.api.connections,
+    sandbox: config.api.sandbox,
+  });
   const metrics = new WorkerMetrics(true);
   metrics.buildInfo.set({ version, node: process.version, kafkajs: kafkajsVersion() }, 1);
   const tracing = Tracing.start(config.tracing, { version, apiUrl: config.api.baseUrl, path: CAPTURE_PATH });
@@ -59,7 +68,17 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
     ready: async () => worker.ready && (await registry.reachable()),
   });
   const lag = startLagReporter(kafka, config, metrics, () => worker.ownedPartitions);
-  logger.info({ tracing: tracing.enabled, brokers: config.kafka.brokers, groupId: config.kafka.groupId, transactionalIdPrefix: config.kafka.transactionalIdPrefix, maxInFlight: config.maxInFlight, healthPort: health.port }, 'starting capture worker');
+  logger.info(
+    {
+      tracing: tracing.enabled,
+      brokers: config.kafka.brokers,
+      groupId: config.kafka.groupId,
+      transactionalIdPrefix: config.kafka.transactionalIdPrefix,
+      maxInFlight: config.maxInFlight,
+      healthPort: health.port,
+    },
+    'starting capture worker',
+  );
   await worker.start();
   return {
     worker,

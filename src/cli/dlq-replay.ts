@@ -54,7 +54,13 @@ export async function runDlqReplay(args: string[], env: NodeJS.ProcessEnv = proc
     let batch: Array<{ record: ReadRecord; message: Message }> = [];
     const positions = new Map<number, number>();
     const commit = async (offsets: Map<number, number>) => {
-      if (producer) await publish(producer, target, batch.map((b) => b.message), { groupId, topic: dlq, offsets });
+      if (producer)
+        await publish(
+          producer,
+          target,
+          batch.map((b) => b.message),
+          { groupId, topic: dlq, offsets },
+        );
       result.replayed += batch.length;
       batch = [];
     };
@@ -70,7 +76,9 @@ export async function runDlqReplay(args: string[], env: NodeJS.ProcessEnv = proc
         console.error(`not replayed: ${dlq}[${record.partition}]@${record.offset} key ${entry.key ?? '(none)'}: ${error.message}`);
         return;
       }
-      console.error(`${values['dry-run'] ? 'would replay' : 'replaying'} ${dlq}[${record.partition}]@${record.offset} key ${entry.key ?? '(none)'} (from ${entry.source.topic}[${entry.source.partition}]@${entry.source.offset}) to ${target}`);
+      console.error(
+        `${values['dry-run'] ? 'would replay' : 'replaying'} ${dlq}[${record.partition}]@${record.offset} key ${entry.key ?? '(none)'} (from ${entry.source.topic}[${entry.source.partition}]@${entry.source.offset}) to ${target}`,
+      );
       if (batch.length >= BATCH) await commit(new Map(positions));
     });
     // The last transaction also moves the group over the records that did not match, up to the end.

@@ -69,10 +69,7 @@ const schema = z.object({
   TOPIC_PARTITIONS: int(1, 12),
   TOPIC_REPLICATION_FACTOR: int(1, 3),
   TOPIC_MIN_INSYNC_REPLICAS: int(1, 2),
-  ...(Object.fromEntries(Object.values(topics).map(([variable, fallback]) => [variable, z.string().min(1).default(fallback)])) as Record<
-    (typeof topics)[TopicRole][0],
-    z.ZodDefault<z.ZodString>
-  >),
+  ...(Object.fromEntries(Object.values(topics).map(([variable, fallback]) => [variable, z.string().min(1).default(fallback)])) as Record<(typeof topics)[TopicRole][0], z.ZodDefault<z.ZodString>>),
 });
 
 type Env = z.infer<typeof schema>;

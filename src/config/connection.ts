@@ -32,9 +32,7 @@ export type OAuthTokenSource =
   /** Kafka's OAuthBearerUnsecuredJws validator (development and tests): an unsigned JWT. */
   | { kind: 'unsecured'; subject: string; lifetimeMs: number };
 
-export type SaslSettings =
-  | { mechanism: Exclude<SaslMechanism, 'oauthbearer'>; username: string; password: string }
-  | { mechanism: 'oauthbearer'; token: OAuthTokenSource };
+export type SaslSettings = { mechanism: Exclude<SaslMechanism, 'oauthbearer'>; username: string; password: string } | { mechanism: 'oauthbearer'; token: OAuthTokenSource };
 
 export interface KafkaConnection {
   brokers: string[];
@@ -57,7 +55,10 @@ const BROKER = /^[^:\s,]+:\d+$/;
 /** Broker list, client id and the security settings of KAFKA_*; problems go to `s`. */
 export function readKafkaConnection(s: EnvSettings, clientIdFallback: string): KafkaConnection {
   const brokerText = s.raw('KAFKA_BROKERS');
-  const brokers = (brokerText ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (brokerText ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (!brokerText) s.problem('KAFKA_BROKERS: required');
   else if (brokers.length === 0 || !brokers.every((b) => BROKER.test(b))) s.problem('KAFKA_BROKERS: expected host:port[,host:port...]');
 
@@ -98,7 +99,11 @@ function readKafkaTls(s: EnvSettings): TlsSettings {
   const keyPassword = s.value('KAFKA_TLS_KEY_PASSWORD');
   const key = s.value('KAFKA_TLS_KEY', { trim: false });
   if (Boolean(cert) !== Boolean(key)) {
-    s.problem(cert ? `KAFKA_TLS_KEY: required with ${s.source('KAFKA_TLS_CERT')} (the client certificate's private key)` : `KAFKA_TLS_CERT: required with ${s.source('KAFKA_TLS_KEY')} (the certificate of that key)`);
+    s.problem(
+      cert
+        ? `KAFKA_TLS_KEY: required with ${s.source('KAFKA_TLS_CERT')} (the client certificate's private key)`
+        : `KAFKA_TLS_CERT: required with ${s.source('KAFKA_TLS_KEY')} (the certificate of that key)`,
+    );
   }
   if (cert && key && s.checksContents) checkKeyPair(s, cert, key, keyPassword);
   const servername = s.raw('KAFKA_TLS_SERVERNAME')?.trim();
@@ -133,7 +138,9 @@ function checkKeyPair(s: EnvSettings, certPem: string, keyPem: string, passphras
     key = createPrivateKey({ key: keyPem, passphrase });
   } catch (error) {
     const encrypted = /ENCRYPTED/.test(keyPem);
-    s.problem(`${s.source('KAFKA_TLS_KEY')}: not a usable PEM private key${encrypted && !passphrase ? ' (it is encrypted: set KAFKA_TLS_KEY_PASSWORD)' : encrypted ? ' (wrong KAFKA_TLS_KEY_PASSWORD?)' : ''} (${(error as Error).message})`);
+    s.problem(
+      `${s.source('KAFKA_TLS_KEY')}: not a usable PEM private key${encrypted && !passphrase ? ' (it is encrypted: set KAFKA_TLS_KEY_PASSWORD)' : encrypted ? ' (wrong KAFKA_TLS_KEY_PASSWORD?)' : ''} (${(error as Error).message})`,
+    );
     return;
   }
   try {
@@ -163,7 +170,11 @@ const TOKEN_SOURCES = ['KAFKA_SASL_OAUTHBEARER_TOKEN', 'KAFKA_SASL_OAUTHBEARER_T
 function readTokenSource(s: EnvSettings): OAuthTokenSource | undefined {
   const set = TOKEN_SOURCES.filter((name) => s.raw(name));
   if (set.length !== 1) {
-    s.problem(set.length === 0 ? `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: SASL OAUTHBEARER needs a token source: one of ${TOKEN_SOURCES.join(', ')}` : `KAFKA_SASL_OAUTHBEARER_*: set one token source, not ${set.join(' and ')}`);
+    s.problem(
+      set.length === 0
+        ? `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: SASL OAUTHBEARER needs a token source: one of ${TOKEN_SOURCES.join(', ')}`
+        : `KAFKA_SASL_OAUTHBEARER_*: set one token source, not ${set.join(' and ')}`,
+    );
     return undefined;
   }
   const lifetime = Number(s.raw('KAFKA_SASL_OAUTHBEARER_UNSECURED_LIFETIME_MS') ?? 3600_000);

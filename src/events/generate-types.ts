@@ -9,11 +9,7 @@ import { AvroRecordSchema, EVENT_NAMES, readSchema } from './schema-files';
 export function renderTypes(): string {
   const emitted = new Map<string, string>();
   for (const name of EVENT_NAMES) renderRecord(readSchema(name), emitted);
-  return [
-    '// Generated from schemas/*.avsc by `npm run schemas:types`. Do not edit.',
-    '',
-    ...emitted.values(),
-  ].join('\n');
+  return ['// Generated from schemas/*.avsc by `npm run schemas:types`. Do not edit.', '', ...emitted.values()].join('\n');
 }
 
 function renderRecord(schema: AvroRecordSchema, emitted: Map<string, string>): string {

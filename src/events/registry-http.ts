@@ -27,8 +27,10 @@ function credentialsName(auth: RegistryAuth | undefined): string {
 
 /** What a 401 or 403 means for this configuration; undefined for other statuses. */
 export function explainRegistryStatus(connection: RegistryConnection, status: number, method: string, path: string): string | undefined {
-  if (status === 401) return `schema registry ${connection.url} answered 401 Unauthorized to ${method} ${path}: ${connection.auth ? `it rejected ${credentialsName(connection.auth)}` : `it needs credentials and ${credentialsName(undefined)}`}`;
-  if (status === 403) return `schema registry ${connection.url} answered 403 Forbidden to ${method} ${path}: ${credentialsName(connection.auth)} are accepted but not allowed to do this; grant write access to the subjects (or use credentials that have it)`;
+  if (status === 401)
+    return `schema registry ${connection.url} answered 401 Unauthorized to ${method} ${path}: ${connection.auth ? `it rejected ${credentialsName(connection.auth)}` : `it needs credentials and ${credentialsName(undefined)}`}`;
+  if (status === 403)
+    return `schema registry ${connection.url} answered 403 Forbidden to ${method} ${path}: ${credentialsName(connection.auth)} are accepted but not allowed to do this; grant write access to the subjects (or use credentials that have it)`;
   return undefined;
 }
 

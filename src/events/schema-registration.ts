@@ -30,10 +30,7 @@ type Registration = { subject: string; id: number; version?: number };
  * Sets each subject to BACKWARD compatibility, checks every schema against the latest version
  * first (so nothing registers when one of them is incompatible), then registers them.
  */
-export async function registerSchemas(
-  registryUrl: string | RegistryConnection,
-  entries: Array<{ subject: string; schema: object }>,
-): Promise<Registration[]> {
+export async function registerSchemas(registryUrl: string | RegistryConnection, entries: Array<{ subject: string; schema: object }>): Promise<Registration[]> {
   const registry = new RegistryHttp(typeof registryUrl === 'string' ? { url: registryUrl } : registryUrl);
   try {
     const incompatible: string[] = [];

@@ -78,7 +78,17 @@ export class CaptureWorker {
     });
     this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
     this.showCircuit(this.breaker.state);
-    this.processor = new RecordProcessor({ config, codec: o.codec, api: o.api, breaker: this.breaker, limiter: this.limiter, metrics: this.metrics, logger, tracing: o.tracing, stopping: () => this.lifecycle !== 'running' });
+    this.processor = new RecordProcessor({
+      config,
+      codec: o.codec,
+      api: o.api,
+      breaker: this.breaker,
+      limiter: this.limiter,
+      metrics: this.metrics,
+      logger,
+      tracing: o.tracing,
+      stopping: () => this.lifecycle !== 'running',
+    });
     this.registry = new PartitionRegistry({
       create: (topic, partition) => this.createOwner(topic, partition),
       seek: (topic, partition, offset) => {
@@ -117,14 +127,18 @@ export class CaptureWorker {
 
   /** What /healthz judges: a restart would help only if the consumer stopped polling or records stopped settling. */
   liveness(bounds: LivenessBounds): LivenessVerdict {
-    return judgeLiveness(Date.now(), {
-      started: this.intake.hasEverJoined,
-      joined: this.intake.hasJoined,
-      lastPollAt: this.intake.lastPollAt,
-      inFlight: this.window.inFlight,
-      lastProgressAt: this.lastProgressAt,
-      circuitClosed: this.breaker.state === 'closed',
-    }, bounds);
+    return judgeLiveness(
+      Date.now(),
+      {
+        started: this.intake.hasEverJoined,
+        joined: this.intake.hasJoined,
+        lastPollAt: this.intake.lastPollAt,
+        inFlight: this.window.inFlight,
+        lastProgressAt: this.lastProgressAt,
+        circuitClosed: this.breaker.state === 'closed',
+      },
+      bounds,
+    );
   }
 
   /** The partitions this instance owns right now (their lag is this instance's to report). */

@@ -57,11 +57,7 @@ export const MAX_ENCODABLE_SPAN: number = maxEncodableSpan(OFFSET_METADATA_MAX_C
  * that is not a non-negative safe integer, and for offsets that are not ascending and distinct, since
  * metadata built from such input would make the next owner skip the wrong records.
  */
-export function encodeOffsetMap(
-  base: number,
-  completedAscending: readonly number[],
-  maxChars: number = OFFSET_METADATA_MAX_CHARS,
-): string | undefined {
+export function encodeOffsetMap(base: number, completedAscending: readonly number[], maxChars: number = OFFSET_METADATA_MAX_CHARS): string | undefined {
   if (!isOffset(base)) throw new RangeError(`base must be a non-negative safe integer, got ${base}`);
   if (!(maxChars >= 0)) throw new RangeError(`maxChars must be a non-negative number, got ${maxChars}`);
   let first = 0;

@@ -13,9 +13,7 @@ export interface AttemptOutcome {
 }
 
 export type OutcomeEvent =
-  | { name: 'CaptureSucceeded'; value: EventTypes['CaptureSucceeded'] }
-  | { name: 'CaptureFailed'; value: EventTypes['CaptureFailed'] }
-  | { name: 'CaptureUnknown'; value: EventTypes['CaptureUnknown'] };
+  { name: 'CaptureSucceeded'; value: EventTypes['CaptureSucceeded'] } | { name: 'CaptureFailed'; value: EventTypes['CaptureFailed'] } | { name: 'CaptureUnknown'; value: EventTypes['CaptureUnknown'] };
 
 export interface AttemptContext {
   captureRequestId: string;

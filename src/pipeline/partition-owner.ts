@@ -133,7 +133,10 @@ export class PartitionOwner implements CompletionSink {
       onCommit: (records, ms) => this.context.onCommit(records, ms),
       onTransaction: (delta) => this.context.onTransaction(delta),
       onFailure: (error, fenced) => {
-        this.context.logger.warn({ err: error, topic: this.topic, partition: this.partition, fenced }, fenced ? 'partition fenced by another owner; its uncommitted work is dropped' : 'transaction failed; the partition is reopened from its committed offset');
+        this.context.logger.warn(
+          { err: error, topic: this.topic, partition: this.partition, fenced },
+          fenced ? 'partition fenced by another owner; its uncommitted work is dropped' : 'transaction failed; the partition is reopened from its committed offset',
+        );
         void this.finish(fenced ? 'fenced' : 'failed').then(() => this.context.onEnded(this));
       },
     });
@@ -153,7 +156,8 @@ export class PartitionOwner implements CompletionSink {
       return { offset: Number(ends.find((p) => p.partition === this.partition)?.low ?? 0), completed: [] };
     }
     const { offsets, problem } = decodeOffsetMap(offset, entry!.metadata);
-    if (problem) this.context.logger.warn({ topic: this.topic, partition: this.partition, problem }, 'ignoring unreadable offset metadata; completed records above the committed offset are processed again');
+    if (problem)
+      this.context.logger.warn({ topic: this.topic, partition: this.partition, problem }, 'ignoring unreadable offset metadata; completed records above the committed offset are processed again');
     return { offset, completed: offsets };
   }
 

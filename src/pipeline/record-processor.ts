@@ -103,7 +103,14 @@ export class RecordProcessor {
     // A lenient decode would turn different invalid keys into the same captureRequestId.
     if (key === undefined) return this.deadLetter(handle, 'INVALID_KEY', 'record key is not valid UTF-8; the key is the captureRequestId');
     const { sink } = handle;
-    const span = { 'messaging.system': 'kafka', 'messaging.destination.name': sink.topic, 'messaging.destination.partition.id': String(sink.partition), 'messaging.kafka.offset': Number(message.offset), 'messaging.kafka.message.key': key, 'capture.attempt': attempt.attempt };
+    const span = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': sink.topic,
+      'messaging.destination.partition.id': String(sink.partition),
+      'messaging.kafka.offset': Number(message.offset),
+      'messaging.kafka.message.key': key,
+      'capture.attempt': attempt.attempt,
+    };
     await this.lanes.run(key, async () => (handle.live ? this.tracing.attempt(message.headers, span, () => this.attempt(handle, key, request, attempt)) : handle.abandon()));
   }
 
@@ -111,7 +118,10 @@ export class RecordProcessor {
     const { sink, message } = handle;
     if (await handle.complete([{ topic: this.deps.config.topics.dlq, message: deadLetter(sink, message, reason, error, extra, this.deps.config.maxRecordBytes) }])) {
       this.deps.metrics.deadLettered.inc({ reason });
-      this.deps.logger.warn({ reason, error, key: message.key ? (decodeKey(message.key) ?? `base64:${message.key.toString('base64')}`) : null, topic: sink.topic, partition: sink.partition, offset: message.offset }, 'record sent to the DLQ');
+      this.deps.logger.warn(
+        { reason, error, key: message.key ? (decodeKey(message.key) ?? `base64:${message.key.toString('base64')}`) : null, topic: sink.topic, partition: sink.partition, offset: message.offset },
+        'record sent to the DLQ',
+      );
     }
   }
 
@@ -149,7 +159,11 @@ export class RecordProcessor {
       : await this.call(captureRequest, () => handle.live && !this.deps.stopping());
     if (!result) return handle.abandon();
     if (result.resultCode === CONFLICT && !result.local) return this.conflict(handle, result);
-    if (result.resultCode === LOCAL_CODES.mismatch) logger.warn({ captureRequestId: key, paymentId: request.paymentId, resultMessage: result.resultMessage }, 'vendor anomaly: a success answer for something else than was sent; treated as unknown and retried');
+    if (result.resultCode === LOCAL_CODES.mismatch)
+      logger.warn(
+        { captureRequestId: key, paymentId: request.paymentId, resultMessage: result.resultMessage },
+        'vendor anomaly: a success answer for something else than was sent; treated as unknown and retried',
+      );
     const completedAt = this.now();
     const firstAttemptAt = attempt.firstAttemptAt ?? startedAt;
     const desiredAt = result.status === 'U' ? nextAttemptAt(config.retry, attempt.attempt, firstAttemptAt, completedAt) : undefined;
@@ -171,7 +185,10 @@ export class RecordProcessor {
     const trace = this.tracing.headersFor(message.headers);
     const records: OutputRecord[] = [{ topic: outcome.topic, message: { key: message.key, value, headers: trace } }];
     if (retry) {
-      records.push({ topic: retry.tier.topic, message: { key: message.key, value: message.value, headers: { ...trace, ...retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } } });
+      records.push({
+        topic: retry.tier.topic,
+        message: { key: message.key, value: message.value, headers: { ...trace, ...retryHeaders({ attempt: attempt.attempt + 1, dueAt: retry.dueAt, firstAttemptAt }) } },
+      });
     }
     if (!(await handle.complete(records))) return;
     const final = result.status === 'U' && retryAt === undefined;
@@ -180,7 +197,19 @@ export class RecordProcessor {
     else metrics.endToEnd.observe(Math.max(0, this.now() - Number(request.requestedAt)) / 1000);
     const { sink } = handle;
     logger.info(
-      { captureRequestId: key, paymentId: request.paymentId, topic: sink.topic, partition: sink.partition, offset: message.offset, status: result.status, resultCode: result.resultCode, attempt: attempt.attempt, durationMs: completedAt - startedAt, nextAttemptAt: retryAt, final },
+      {
+        captureRequestId: key,
+        paymentId: request.paymentId,
+        topic: sink.topic,
+        partition: sink.partition,
+        offset: message.offset,
+        status: result.status,
+        resultCode: result.resultCode,
+        attempt: attempt.attempt,
+        durationMs: completedAt - startedAt,
+        nextAttemptAt: retryAt,
+        final,
+      },
       result.resultMessage,
     );
   }
@@ -192,7 +221,12 @@ export class RecordProcessor {
    */
   private conflict(handle: CompletionHandle, result: CaptureResult): Promise<void> {
     this.deps.metrics.conflicts.inc();
-    return this.deadLetter(handle, 'CONFLICTING_REQUEST', `the vendor answered ${result.resultCode}: this captureRequestId was used before with other fields; ${result.resultMessage}`, vendorResultHeaders(result));
+    return this.deadLetter(
+      handle,
+      'CONFLICTING_REQUEST',
+      `the vendor answered ${result.resultCode}: this captureRequestId was used before with other fields; ${result.resultMessage}`,
+      vendorResultHeaders(result),
+    );
   }
 
   /**
@@ -247,7 +281,11 @@ export class RecordProcessor {
     const { breaker, metrics, logger } = this.deps;
     metrics.configurationRefusals.inc({ code: result.resultCode });
     const details = { resultCode: result.resultCode, resultMessage: result.resultMessage, httpStatus: result.httpStatus, check: CONFIGURATION_HINTS.get(result.resultCode) };
-    if (breaker.halt(probe)) logger.error(details, 'capture calls halted: the vendor refuses the merchant configuration; no capture is failed for it, records wait uncommitted and calls resume by themselves once a probe is accepted');
+    if (breaker.halt(probe))
+      logger.error(
+        details,
+        'capture calls halted: the vendor refuses the merchant configuration; no capture is failed for it, records wait uncommitted and calls resume by themselves once a probe is accepted',
+      );
     else if (probe) logger.warn(details, 'capture calls still halted: the probe was refused again');
   }
 }

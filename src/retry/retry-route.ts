@@ -20,7 +20,13 @@ export type RetryRoute =
  * delay from when it was written, in log order like the rest, then moved on. A due time beyond
  * the retry deadline is held to the deadline: no record pins its partition for longer.
  */
-export function routeRetry(message: Pick<KafkaMessage, 'headers' | 'timestamp'>, tier: RetryTier | undefined, policy: Pick<RetryPolicy, 'deadlineMs'>, tiers: readonly RetryTier[], now: number): RetryRoute {
+export function routeRetry(
+  message: Pick<KafkaMessage, 'headers' | 'timestamp'>,
+  tier: RetryTier | undefined,
+  policy: Pick<RetryPolicy, 'deadlineMs'>,
+  tiers: readonly RetryTier[],
+  now: number,
+): RetryRoute {
   const schedule = readRetrySchedule(message.headers);
   if (!schedule) return { kind: 'invalid' };
   const dueAt = Math.min(schedule.dueAt, schedule.firstAttemptAt + policy.deadlineMs);

@@ -62,7 +62,13 @@ export function planCapture(store: SandboxStore, req: CaptureRequest, timeoutDel
       return plan(store.capture(req), { badSignature: scripted });
     case 'mismatch':
       // A success naming another amount than requested, and nothing captured: a vendor anomaly.
-      if (scripted) return plan(successBody({ ...req, captureAmount: { ...req.captureAmount, value: `${req.captureAmount.value}0` } }, { captureId: 'anomaly', captureTime: new Date().toISOString(), acquirerReferenceNo: 'anomaly' }));
+      if (scripted)
+        return plan(
+          successBody(
+            { ...req, captureAmount: { ...req.captureAmount, value: `${req.captureAmount.value}0` } },
+            { captureId: 'anomaly', captureTime: new Date().toISOString(), acquirerReferenceNo: 'anomaly' },
+          ),
+        );
       break;
     case 'nostatus':
       if (scripted) return plan(Buffer.from(JSON.stringify({ result: { resultCode: 'SUCCESS', resultMessage: `scripted answer without resultStatus, call ${calls}` }, ...SANDBOX_MARK })));

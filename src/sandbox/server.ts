@@ -129,21 +129,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   /** The configuration refusal every verified call gets, if any (see Sandbox.refuse). */
   let refusing: string | null = null;
 
-  async function respond(
-    res: ServerResponse,
-    path: string,
-    clientId: string,
-    plan: { httpStatus: number; body: Buffer; badSignature?: boolean },
-  ): Promise<void> {
+  async function respond(res: ServerResponse, path: string, clientId: string, plan: { httpStatus: number; body: Buffer; badSignature?: boolean }): Promise<void> {
     if (res.destroyed) return; // The caller gave up; don't spend a signature on it.
     const time = String(Date.now());
     // A wrong signature is a real signature of other content, so only verification can catch it.
     const signedTime = plan.badSignature ? String(Number(time) + 1) : time;
-    const signature = await signMessage(
-      { method: 'POST', path, clientId, time: signedTime, body: plan.body },
-      privateKey,
-      keyVersion,
-    );
+    const signature = await signMessage({ method: 'POST', path, clientId, time: signedTime, body: plan.body }, privateKey, keyVersion);
     res.writeHead(plan.httpStatus, {
       'content-type': 'application/json; charset=UTF-8',
       'content-length': plan.body.length,
@@ -159,14 +150,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     res.on('close', () => store.leave());
     const body = await readBody(req);
     const clientId = header(req, 'client-id');
-    const illegal = (httpStatus: number, message: string): Promise<void> =>
-      respond(res, path, clientId, { httpStatus, body: resultBody('F', 'PARAM_ILLEGAL', message) });
+    const illegal = (httpStatus: number, message: string): Promise<void> => respond(res, path, clientId, { httpStatus, body: resultBody('F', 'PARAM_ILLEGAL', message) });
     if (body === null) return illegal(413, `body exceeds ${MAX_BODY_BYTES} bytes`);
     const signed = { method: 'POST', path, clientId, time: header(req, 'request-time'), body };
-    const verified =
-      clientId !== '' &&
-      (options.clientId === undefined || clientId === options.clientId) &&
-      (await verifyMessage(signed, header(req, 'signature'), options.merchantPublicKey));
+    const verified = clientId !== '' && (options.clientId === undefined || clientId === options.clientId) && (await verifyMessage(signed, header(req, 'signature'), options.merchantPublicKey));
     if (!verified) {
       store.rejectSignature();
       const denied = resultBody('F', 'ACCESS_DENIED', 'request signature or client id is invalid');

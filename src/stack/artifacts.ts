@@ -65,7 +65,11 @@ async function mvn(args: string[], cwd?: string): Promise<void> {
     await run('mvn', ['-q', '-B', ...args], { cwd, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').filter((l) => l.includes('ERROR')).slice(0, 5).join('\n');
+    const detail = `${e.stdout ?? ''}${e.stderr ?? ''}`
+      .split('\n')
+      .filter((l) => l.includes('ERROR'))
+      .slice(0, 5)
+      .join('\n');
     throw new Error(`mvn ${args.join(' ')} failed. Is Maven installed and Maven Central reachable?\n${detail || e.message}`, { cause: error });
   }
 }

@@ -63,16 +63,55 @@ export async function generateCertificates(dir: string): Promise<StackCertificat
     writeFileSync(path.join(caDir, 'index.txt'), '', { flag: 'a' });
     writeFileSync(path.join(caDir, 'serial'), `${randomBytes(8).toString('hex')}\n`);
     await openssl('req', '-new', '-key', file(key), '-subj', `/CN=${subject}`, '-out', file(`${name}.csr`));
-    await run('openssl', [
-      'ca', '-batch', '-config', 'ca.cnf', '-cert', file(`${ca}.pem`), '-keyfile', file(`${ca}.key`), '-in', file(`${name}.csr`), '-out', file(`${name}.pem`),
-      '-startdate', asn1Time(dates[0]), '-enddate', asn1Time(dates[1]), '-extfile', file('extensions.cnf'), '-extensions', extensions, '-notext',
-    ], { cwd: caDir });
+    await run(
+      'openssl',
+      [
+        'ca',
+        '-batch',
+        '-config',
+        'ca.cnf',
+        '-cert',
+        file(`${ca}.pem`),
+        '-keyfile',
+        file(`${ca}.key`),
+        '-in',
+        file(`${name}.csr`),
+        '-out',
+        file(`${name}.pem`),
+        '-startdate',
+        asn1Time(dates[0]),
+        '-enddate',
+        asn1Time(dates[1]),
+        '-extfile',
+        file('extensions.cnf'),
+        '-extensions',
+        extensions,
+        '-notext',
+      ],
+      { cwd: caDir },
+    );
     rmSync(file(`${name}.csr`));
     return file(`${name}.pem`);
   };
   const key = (name: string) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', file(`${name}.key`));
   const selfSignedCa = (name: string, subject: string) =>
-    openssl('req', '-x509', '-new', '-key', file(`${name}.key`), '-subj', `/CN=${subject}`, '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', file(`${name}.pem`));
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      file(`${name}.key`),
+      '-subj',
+      `/CN=${subject}`,
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      file(`${name}.pem`),
+    );
 
   const now = Date.now();
   const valid: [Date, Date] = [new Date(now - 3600_000), new Date(now + 30 * 86400_000)];

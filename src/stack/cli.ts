@@ -18,10 +18,23 @@ function printSecureEnvironment(stack: SecureStack, plain: { brokers: string; re
   for (const [name, value] of Object.entries({ ...stack.kafka['scram-sha-512'], ...stack.registry.admin })) console.log(`${name}=${value}`);
   console.log('# other ways in: replace the KAFKA_* lines above with one of');
   for (const [profile, env] of Object.entries(stack.kafka)) {
-    if (profile !== 'scram-sha-512') console.log(`#   ${profile}: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (profile !== 'scram-sha-512')
+      console.log(
+        `#   ${profile}: ${Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      );
   }
-  console.log(`# registry as a read-only user: ${Object.entries(stack.registry.reader).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  console.log(`# registry with a bearer token: ${Object.entries(stack.registry.bearer).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `# registry as a read-only user: ${Object.entries(stack.registry.reader)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  console.log(
+    `# registry with a bearer token: ${Object.entries(stack.registry.bearer)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
   console.log(`# plain stack: KAFKA_BROKERS=${plain.brokers} SCHEMA_REGISTRY_URL=${plain.registryUrl}`);
 }
 

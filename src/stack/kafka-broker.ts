@@ -53,16 +53,7 @@ const LOG4J = [
 ].join('\n');
 
 function javaArgs(paths: StackPaths, mainClass: string, rest: string[], maxHeap = '768m'): string[] {
-  return [
-    '-Xms256m',
-    `-Xmx${maxHeap}`,
-    '-XX:+UseG1GC',
-    `-Dlog4j.configuration=file:${paths.log4jConfig}`,
-    '-cp',
-    path.join(paths.kafkaLibs, '*'),
-    mainClass,
-    ...rest,
-  ];
+  return ['-Xms256m', `-Xmx${maxHeap}`, '-XX:+UseG1GC', `-Dlog4j.configuration=file:${paths.log4jConfig}`, '-cp', path.join(paths.kafkaLibs, '*'), mainClass, ...rest];
 }
 
 export async function startKafka(paths: StackPaths, ports: StackPorts, proc: ManagedProcess): Promise<void> {

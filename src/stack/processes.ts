@@ -54,12 +54,7 @@ export async function stop(proc: ManagedProcess, graceMs = 15000): Promise<boole
 }
 
 /** Polls `probe` until it resolves true or the timeout passes; the error names the log to read. */
-export async function waitUntil(
-  what: string,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-  proc: ManagedProcess,
-): Promise<void> {
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number, proc: ManagedProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;

@@ -119,7 +119,13 @@ function profiles(ports: StackPorts, certs: StackCertificates, passwordFile: str
     'scram-sha-512': { ...saslSsl, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD_FILE: passwordFile },
     plain: { ...saslSsl, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD_FILE: passwordFile },
     oauthbearer: { ...saslSsl, KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB: USER },
-    'mutual-tls': { KAFKA_BROKERS: `127.0.0.1:${ports.mutualTls}`, KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TLS_CA_FILE: certs.ca, KAFKA_TLS_CERT_FILE: certs.clientCert, KAFKA_TLS_KEY_FILE: certs.clientKey },
+    'mutual-tls': {
+      KAFKA_BROKERS: `127.0.0.1:${ports.mutualTls}`,
+      KAFKA_SECURITY_PROTOCOL: 'SSL',
+      KAFKA_TLS_CA_FILE: certs.ca,
+      KAFKA_TLS_CERT_FILE: certs.clientCert,
+      KAFKA_TLS_KEY_FILE: certs.clientKey,
+    },
   };
 }
 

@@ -29,13 +29,10 @@ export class CountingProxy {
       proxy.inFlight++;
       res.once('close', () => proxy.inFlight--);
       res.once('finish', () => proxy.answeredAt.push(Date.now()));
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent: proxy.agent },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
+      const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent: proxy.agent }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
       forward.once('error', () => res.destroy());
       req.pipe(forward);
     });

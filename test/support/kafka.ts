@@ -62,12 +62,7 @@ export interface CollectedRecord {
  * A read_committed consumer from the beginning of `topics`, collecting every record until
  * `done(records)` holds or the timeout passes (then it throws, showing what it saw).
  */
-export async function collect(
-  kafka: Kafka,
-  topics: string[],
-  done: (records: CollectedRecord[]) => boolean,
-  timeoutMs = 60_000,
-): Promise<CollectedRecord[]> {
+export async function collect(kafka: Kafka, topics: string[], done: (records: CollectedRecord[]) => boolean, timeoutMs = 60_000): Promise<CollectedRecord[]> {
   const records: CollectedRecord[] = [];
   const consumer: Consumer = kafka.consumer({ groupId: `collector-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 100 });
   await consumer.connect();
@@ -207,12 +202,8 @@ class CommittedReader {
   async connect(): Promise<void> {
     await this.cluster.connect();
     await this.cluster.addMultipleTargetTopics(this.topics);
-    this.partitions = this.topics.flatMap((topic) =>
-      this.cluster.findTopicPartitionMetadata(topic).map((p) => ({ topic, partition: p.partitionId, leader: p.leader })),
-    );
-    const earliest = await this.cluster.fetchTopicsOffset(
-      this.topics.map((topic) => ({ topic, fromBeginning: true, partitions: this.partitions.filter((p) => p.topic === topic) })),
-    );
+    this.partitions = this.topics.flatMap((topic) => this.cluster.findTopicPartitionMetadata(topic).map((p) => ({ topic, partition: p.partitionId, leader: p.leader })));
+    const earliest = await this.cluster.fetchTopicsOffset(this.topics.map((topic) => ({ topic, fromBeginning: true, partitions: this.partitions.filter((p) => p.topic === topic) })));
     for (const { topic, partitions } of earliest) for (const p of partitions) this.positions.set(`${topic}|${p.partition}`, BigInt(p.offset));
   }
 

@@ -30,7 +30,10 @@ export class WorkerHarness {
   private workers: RunningWorker[] = [];
   private producer: Producer | undefined;
 
-  constructor(prefix: string, private readonly partitions = 3) {
+  constructor(
+    prefix: string,
+    private readonly partitions = 3,
+  ) {
     this.topics = uniqueTopics(prefix);
   }
 
@@ -95,7 +98,10 @@ export class WorkerHarness {
   }
 
   /** To the request topic unless told another (e.g. a retry tier's). */
-  async produce(requests: Array<{ key: string | Buffer | null; value: CaptureRequested | Buffer | null; headers?: Record<string, string>; partition?: number }>, topic = this.topics.requested): Promise<void> {
+  async produce(
+    requests: Array<{ key: string | Buffer | null; value: CaptureRequested | Buffer | null; headers?: Record<string, string>; partition?: number }>,
+    topic = this.topics.requested,
+  ): Promise<void> {
     if (!this.producer) {
       this.producer = this.kafka.producer();
       await this.producer.connect();
@@ -172,7 +178,11 @@ export class OutcomeWatcher {
   }
 
   until(condition: (w: this) => boolean, timeoutMs: number): Promise<void> {
-    return this.watcher.until(() => condition(this), timeoutMs, () => `(seen ${this.outcomes.length} outcomes, ${this.terminalKeys.size} keys terminal)`);
+    return this.watcher.until(
+      () => condition(this),
+      timeoutMs,
+      () => `(seen ${this.outcomes.length} outcomes, ${this.terminalKeys.size} keys terminal)`,
+    );
   }
 
   /** Until every key has a terminal outcome. */

@@ -92,8 +92,15 @@ describe('scripted outcomes', () => {
 });
 
 describe('a client not told it talks to the sandbox', () => {
-  it('refuses the sandbox\'s answers (they move no money) as a configuration error, never as a capture', async () => {
-    const c = new CaptureClient({ baseUrl: sandbox.url, clientId: 'SANDBOX_5X00000000000000', privateKey: merchant.privateKey, vendorPublicKey: sandbox.publicKey, timeoutMs: TIMEOUT_MS, connections: 1 });
+  it("refuses the sandbox's answers (they move no money) as a configuration error, never as a capture", async () => {
+    const c = new CaptureClient({
+      baseUrl: sandbox.url,
+      clientId: 'SANDBOX_5X00000000000000',
+      privateKey: merchant.privateKey,
+      vendorPublicKey: sandbox.publicKey,
+      timeoutMs: TIMEOUT_MS,
+      connections: 1,
+    });
     clients.push(c);
     const result = await c.capture({ captureRequestId: 'not-told-1', paymentId: 'pay-not-told', captureAmount: { currency: 'HKD', value: '100' } });
     expect(result).toMatchObject({ status: 'F', resultCode: 'LOCAL_SANDBOX_ANSWER', local: true });
@@ -119,9 +126,7 @@ describe('idempotency and limits', () => {
   });
 
   it('sums partial captures against the authorized amount', async () => {
-    const results = await Promise.all(
-      ['600', '400'].map((value) => client.capture(req('pay-partial', value))),
-    );
+    const results = await Promise.all(['600', '400'].map((value) => client.capture(req('pay-partial', value))));
     expect(results.map(brief)).toEqual(['S SUCCESS', 'S SUCCESS']);
     expect(brief(await client.capture(req('pay-partial', '1')))).toBe('F CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT');
     expect(brief(await client.capture(req('pay-over', '1001')))).toBe('F CAPTURE_AMOUNT_EXCEED_AUTH_LIMIT');
@@ -182,8 +187,14 @@ describe('key formats', () => {
   const b64 = (der: Buffer): string => der.toString('base64');
 
   type Export = (k: KeyObject) => string | Buffer;
-  const pem = (type: 'pkcs8' | 'pkcs1' | 'spki'): Export => (k) => k.export({ format: 'pem', type });
-  const bare = (type: 'pkcs8' | 'pkcs1' | 'spki'): Export => (k) => b64(k.export({ format: 'der', type }));
+  const pem =
+    (type: 'pkcs8' | 'pkcs1' | 'spki'): Export =>
+    (k) =>
+      k.export({ format: 'pem', type });
+  const bare =
+    (type: 'pkcs8' | 'pkcs1' | 'spki'): Export =>
+    (k) =>
+      b64(k.export({ format: 'der', type }));
   it.each<[string, string, Export, Export]>([
     ['PKCS#8 PEM', 'SPKI PEM', pem('pkcs8'), pem('spki')],
     ['PKCS#1 PEM', 'PKCS#1 PEM', pem('pkcs1'), pem('pkcs1')],
@@ -198,9 +209,7 @@ describe('key formats', () => {
   it('a malformed key is a start-up error that names the file, not the key', () => {
     const text = b64(merchant.privateKey.export({ format: 'der', type: 'pkcs8' })).slice(0, 300);
     const path = file('broken.key', text);
-    expect(() => loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file: path })).toThrow(
-      new RegExp(`^malformed private key ANTOM_PRIVATE_KEY_FILE \\(file ${path}\\)`),
-    );
+    expect(() => loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file: path })).toThrow(new RegExp(`^malformed private key ANTOM_PRIVATE_KEY_FILE \\(file ${path}\\)`));
     try {
       loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file: path });
     } catch (err) {
@@ -212,15 +221,11 @@ describe('key formats', () => {
 describe('capture-sandbox CLI', () => {
   it('generates keys, serves, and stops on SIGTERM', async () => {
     const cli = join(__dirname, '../../../src/sandbox/cli.ts');
-    const run = (args: string[]) =>
-      spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keygen = run(['keygen', join(dir, 'm.pem'), join(dir, 'm.pub')]);
     expect((await once(keygen, 'exit'))[0]).toBe(0);
 
-    const server = run([
-      ...['--port', '0', '--merchant-public-key', join(dir, 'm.pub')],
-      ...['--private-key', join(dir, 's.pem'), '--public-key', join(dir, 's.pub')],
-    ]);
+    const server = run([...['--port', '0', '--merchant-public-key', join(dir, 'm.pub')], ...['--private-key', join(dir, 's.pem'), '--public-key', join(dir, 's.pub')]]);
     let out = '';
     server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     while (!/listening on (\S+)/.test(out)) {

@@ -39,7 +39,14 @@ describe('broker stall: 3000 requests (10% scripted unknowns), the broker frozen
       console.log([...lines, ...summaryLines(r)].join('\n'));
     }
     expect(r!.stalls[0]!.transactionsInFlight).toBeGreaterThan(0);
-    expect({ finished: r!.finished, lost: r!.lost, duplicates: r!.duplicates, workerExits: r!.workerRestarts.afterExit, hung: r!.workerRestarts.afterHang, brokerHealthy: r!.broker.healthyAtEnd }).toEqual({
+    expect({
+      finished: r!.finished,
+      lost: r!.lost,
+      duplicates: r!.duplicates,
+      workerExits: r!.workerRestarts.afterExit,
+      hung: r!.workerRestarts.afterHang,
+      brokerHealthy: r!.broker.healthyAtEnd,
+    }).toEqual({
       finished: true,
       lost: 0,
       duplicates: 0,

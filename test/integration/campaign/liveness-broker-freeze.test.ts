@@ -24,7 +24,11 @@ describe('liveness: the broker frozen under a running worker', () => {
   beforeAll(async () => {
     await h.setup({ latencyMs: 300 }, { LIVENESS_POLL_MS: String(POLL_MS) });
     worker = await h.startWorker();
-    await waitFor(async () => (await status(worker, '/readyz')) === 200, 30_000, () => '(worker ready)');
+    await waitFor(
+      async () => (await status(worker, '/readyz')) === 200,
+      30_000,
+      () => '(worker ready)',
+    );
   });
   afterAll(() => h.teardown());
 
@@ -32,7 +36,11 @@ describe('liveness: the broker frozen under a running worker', () => {
     expect(await status(worker, '/healthz')).toBe(200);
     const keys = Array.from({ length: 300 }, (_, i) => `live-${i}`);
     await h.produce(keys.map((key) => ({ key, value: request(`pay-${key}`) })));
-    await waitFor(async () => (await inFlight(worker)) > 0, 10_000, () => '(work in flight)');
+    await waitFor(
+      async () => (await inFlight(worker)) > 0,
+      10_000,
+      () => '(work in flight)',
+    );
     const seen = await freezeBroker(
       15,
       () => undefined,
@@ -40,7 +48,11 @@ describe('liveness: the broker frozen under a running worker', () => {
       async () => {
         const outstanding = await inFlight(worker);
         const frozenAt = Date.now();
-        await waitFor(async () => (await status(worker, '/healthz')) === 503, POLL_MS + 8_000, () => '(healthz turns 503)');
+        await waitFor(
+          async () => (await status(worker, '/healthz')) === 503,
+          POLL_MS + 8_000,
+          () => '(healthz turns 503)',
+        );
         const body = await (await fetch(`http://127.0.0.1:${worker.healthPort}/healthz`)).text();
         return { outstanding, afterMs: Date.now() - frozenAt, body };
       },
@@ -48,7 +60,11 @@ describe('liveness: the broker frozen under a running worker', () => {
     expect(seen.outstanding).toBeGreaterThan(0);
     expect(seen.body).toMatch(/not alive: the consumer has not fetched or heartbeated for \d+ s/);
     expect(seen.afterMs).toBeGreaterThanOrEqual(POLL_MS - 1_000);
-    await waitFor(async () => (await status(worker, '/healthz')) === 200, 60_000, () => '(healthz back to 200)');
+    await waitFor(
+      async () => (await status(worker, '/healthz')) === 200,
+      60_000,
+      () => '(healthz back to 200)',
+    );
     const watcher = await h.watchOutcomes();
     await watcher.allTerminal(keys, 120_000);
     await watcher.close();

@@ -36,9 +36,20 @@ describe('produce → worker → tail, with /metrics moving', () => {
     await h.outcomes((all) => all.length >= 2);
     const tailed = await cli(['tail', '--key', 'cli-ok', '--json'], h.env);
     expect(tailed.code).toBe(0);
-    const rows = tailed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const rows = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ topic: h.topics.succeeded, partition: 0, offset: expect.any(String), timestamp: expect.stringMatching(/^\d{4}-/), key: 'cli-ok', headers: expect.any(Object), event: { paymentId: 'pay-cli', captureAmount: { currency: 'USD', value: '2500' }, metadata: { order: 'A-1' }, result: { resultCode: 'SUCCESS' } } });
+    expect(rows[0]).toMatchObject({
+      topic: h.topics.succeeded,
+      partition: 0,
+      offset: expect.any(String),
+      timestamp: expect.stringMatching(/^\d{4}-/),
+      key: 'cli-ok',
+      headers: expect.any(Object),
+      event: { paymentId: 'pay-cli', captureAmount: { currency: 'USD', value: '2500' }, metadata: { order: 'A-1' }, result: { resultCode: 'SUCCESS' } },
+    });
 
     expect(await metric(port, 'capture_records_consumed_total')).toBe(consumedBefore + 2);
     expect(await metric(port, 'capture_outcomes_total{status="S",code="SUCCESS",final="false"}')).toBe(1);

@@ -64,7 +64,10 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
   it('tail --json stops by itself at a partition ending in an aborted transaction, with every field', async () => {
     const tailed = await cli(['tail', '--topic', 'unknown', '--json'], env);
     expect(tailed.code).toBe(0);
-    const rows = tailed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const rows = tailed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rows.map((r) => r.key)).toEqual(['u-old', 'u-1', 'u-2']);
     expect(rows[1]).toEqual({
       topic: topics.unknown,
@@ -81,7 +84,12 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
   it('tail --since starts at the first record at or after the time; an empty topic ends at once', async () => {
     const since = new Date(Date.now() - HOUR).toISOString();
     const tailed = await cli(['tail', '--topic', 'unknown', '--since', since, '--json'], env);
-    expect(tailed.stdout.trim().split('\n').map((line) => JSON.parse(line).key)).toEqual(['u-1', 'u-2']);
+    expect(
+      tailed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).key),
+    ).toEqual(['u-1', 'u-2']);
     const empty = await cli(['tail', '--topic', 'succeeded', '--topic', 'failed'], env);
     expect(empty).toMatchObject({ code: 0, stdout: '' });
   });
@@ -89,8 +97,22 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
   it('unknowns --final lists the captures to reconcile', async () => {
     const listed = await cli(['unknowns', '--final'], env);
     expect(listed.code).toBe(0);
-    expect(listed.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual(
-      ['u-old', 'u-2'].map((key) => ({ key, paymentId: `pay-${key}`, amount: { currency: 'HKD', value: '500' }, attempt: 6, completedAt: new Date(1_700_000_060_000).toISOString(), final: true, resultCode: 'PROCESS_FAIL', resultMessage: 'try again' })),
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual(
+      ['u-old', 'u-2'].map((key) => ({
+        key,
+        paymentId: `pay-${key}`,
+        amount: { currency: 'HKD', value: '500' },
+        attempt: 6,
+        completedAt: new Date(1_700_000_060_000).toISOString(),
+        final: true,
+        resultCode: 'PROCESS_FAIL',
+        resultMessage: 'try again',
+      })),
     );
   });
 

@@ -4,10 +4,19 @@ import { collect, createTopics, registryUrl, testKafka, uniqueTopics } from '../
 
 const amount = { currency: 'HKD', value: '1999' };
 const result = { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success.', local: false };
-const base = { captureRequestId: 'cr-1', paymentId: 'pay-1', captureAmount: amount, requestedAt: 1_764_000_000_123, metadata: { order: 'o-9' }, attempt: 2, firstAttemptAt: 1_764_000_001_000, completedAt: 1_764_000_002_000 };
+const base = {
+  captureRequestId: 'cr-1',
+  paymentId: 'pay-1',
+  captureAmount: amount,
+  requestedAt: 1_764_000_000_123,
+  metadata: { order: 'o-9' },
+  attempt: 2,
+  firstAttemptAt: 1_764_000_001_000,
+  completedAt: 1_764_000_002_000,
+};
 
 const samples: { [N in EventName]: EventTypes[N] } = {
-  CaptureRequested: { paymentId: 'pay-1', captureAmount: amount, requestedAt: 1_764_000_000_123, metadata: { order: 'o-9', 'ünïcode': '✓' } },
+  CaptureRequested: { paymentId: 'pay-1', captureAmount: amount, requestedAt: 1_764_000_000_123, metadata: { order: 'o-9', ünïcode: '✓' } },
   CaptureSucceeded: { ...base, result, captureId: 'cap-77', captureTime: '2026-11-26T12:01:01+08:00', acquirerReferenceNo: null },
   CaptureFailed: { ...base, result: { resultStatus: 'F', resultCode: 'RISK_REJECT', resultMessage: 'rejected', local: false } },
   CaptureUnknown: { ...base, result: { resultStatus: 'U', resultCode: 'LOCAL_TIMEOUT', resultMessage: 'no answer in 10000 ms', local: true }, nextAttemptAt: 1_764_000_009_000, final: false },
@@ -21,7 +30,11 @@ describe('event schemas round-trip through the real registry and broker', () => 
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await createTopics(admin, Object.keys(samples).map((name) => `${topics.requested}.${name}`), 1);
+    await createTopics(
+      admin,
+      Object.keys(samples).map((name) => `${topics.requested}.${name}`),
+      1,
+    );
     await admin.disconnect();
   });
 

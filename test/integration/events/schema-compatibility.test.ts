@@ -7,13 +7,7 @@ describe('schema registration checks BACKWARD compatibility against the registry
 
   it('registers every product subject, and registering again is a no-op with the same ids', async () => {
     const first = await registerSchemas(registryUrl(), productSchemas(topics));
-    expect(first.map((r) => r.subject)).toEqual([
-      `${topics.requested}-value`,
-      `${topics.retry}-value`,
-      `${topics.succeeded}-value`,
-      `${topics.failed}-value`,
-      `${topics.unknown}-value`,
-    ]);
+    expect(first.map((r) => r.subject)).toEqual([`${topics.requested}-value`, `${topics.retry}-value`, `${topics.succeeded}-value`, `${topics.failed}-value`, `${topics.unknown}-value`]);
     const again = await registerSchemas(registryUrl(), productSchemas(topics));
     expect(again.map((r) => r.id)).toEqual(first.map((r) => r.id));
   });

@@ -18,7 +18,13 @@ describe('KafkaJS transactions against the real broker', () => {
     await producer.connect();
 
     const aborted = await producer.transaction();
-    await aborted.send({ topic: topics.succeeded, messages: [{ key: 'a', value: 'aborted-1' }, { key: 'b', value: 'aborted-2' }] });
+    await aborted.send({
+      topic: topics.succeeded,
+      messages: [
+        { key: 'a', value: 'aborted-1' },
+        { key: 'b', value: 'aborted-2' },
+      ],
+    });
     await aborted.abort();
 
     const committed = await producer.transaction();

@@ -26,7 +26,9 @@ function prometheusBinary(): string {
   const candidates = [process.env.PROMETHEUS_BIN, spawnSync('sh', ['-c', 'command -v prometheus']).stdout?.toString().trim(), '/usr/bin/prometheus'];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (!found) {
-    throw new Error('prometheus is not installed: this test runs a real Prometheus. Install it with `apt-get update && apt-get install -y prometheus` (Debian\'s package; .ci/run does this), or set PROMETHEUS_BIN');
+    throw new Error(
+      "prometheus is not installed: this test runs a real Prometheus. Install it with `apt-get update && apt-get install -y prometheus` (Debian's package; .ci/run does this), or set PROMETHEUS_BIN",
+    );
   }
   return found;
 }
@@ -140,36 +142,40 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
     await h.outcomes((all) => all.filter((o) => o.topic !== 'unknown').length >= 3, 30_000);
     await h.dlq(1, 30_000);
     // The lag reporter samples every 10 s: wait for its first sample.
-    const text = await until('the worker to export capture_consumer_lag and capture_dlq_total', async () => {
-      const body = await (await fetch(metricsUrl)).text();
-      return /^capture_consumer_lag\{/m.test(body) && /^capture_dlq_total\{/m.test(body) ? body : undefined;
-    }, 20_000);
+    const text = await until(
+      'the worker to export capture_consumer_lag and capture_dlq_total',
+      async () => {
+        const body = await (await fetch(metricsUrl)).text();
+        return /^capture_consumer_lag\{/m.test(body) && /^capture_dlq_total\{/m.test(body) ? body : undefined;
+      },
+      20_000,
+    );
     exposition = parseExposition(text);
     exported = exportedNames(exposition);
 
     dir = mkdtempSync(join(tmpdir(), 'capture-worker-prometheus-'));
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
-    writeFileSync(join(dir, 'prometheus.yml'), [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'rule_files:',
-      `  - ${JSON.stringify(ALERTS)}`,
-      'scrape_configs:',
-      // The job name the chart's rules select by default (job="capture-worker"); namespace and pod as a ServiceMonitor adds them.
-      '  - job_name: capture-worker',
-      '    static_configs:',
-      `      - targets: ["127.0.0.1:${worker.healthPort}"]`,
-      '        labels: {namespace: "prom-test", pod: "capture-worker-0"}',
-      '',
-    ].join('\n'));
-    prometheus = spawn(binary, [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${JSON.stringify(ALERTS)}`,
+        'scrape_configs:',
+        // The job name the chart's rules select by default (job="capture-worker"); namespace and pod as a ServiceMonitor adds them.
+        '  - job_name: capture-worker',
+        '    static_configs:',
+        `      - targets: ["127.0.0.1:${worker.healthPort}"]`,
+        '        labels: {namespace: "prom-test", pod: "capture-worker-0"}',
+        '',
+      ].join('\n'),
+    );
+    prometheus = spawn(binary, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     prometheus.stdout!.on('data', (d: Buffer) => void (prometheusLog += d.toString()));
     prometheus.stderr!.on('data', (d: Buffer) => void (prometheusLog += d.toString()));
     const exited = new Promise<string>((ok) => prometheus!.once('exit', (code) => ok(`prometheus exited (${code}):\n${prometheusLog}`)));
@@ -179,10 +185,15 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
       exited.then((message) => Promise.reject(new Error(message))),
     ]);
     // Two scrapes at least, so rate() over the dashboard's windows has samples to work on.
-    await until('two scrapes of the worker', async () => {
-      const r = await get('/api/v1/query?query=' + encodeURIComponent('count_over_time(up{job="capture-worker"}[1m]) >= 2 and up{job="capture-worker"} == 1'));
-      return (r.data as { result: unknown[] }).result.length === 1 ? true : undefined;
-    }, 15_000, log);
+    await until(
+      'two scrapes of the worker',
+      async () => {
+        const r = await get('/api/v1/query?query=' + encodeURIComponent('count_over_time(up{job="capture-worker"}[1m]) >= 2 and up{job="capture-worker"} == 1'));
+        return (r.data as { result: unknown[] }).result.length === 1 ? true : undefined;
+      },
+      15_000,
+      log,
+    );
   });
 
   afterAll(async () => {
@@ -204,11 +215,15 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
     type Rule = { name: string; query: string; health: string; lastError?: string; type: string };
     type Group = { name: string; file: string; rules: Rule[] };
     // health is "unknown" until a rule's first evaluation (every second here).
-    const groups = await until('every rule to be evaluated', async () => {
-      const r = await get('/api/v1/rules');
-      const gs = (r.data as { groups: Group[] }).groups;
-      return gs.length === fileGroups.length && gs.every((g) => g.rules.every((rule) => rule.health !== 'unknown')) ? gs : undefined;
-    }, 15_000);
+    const groups = await until(
+      'every rule to be evaluated',
+      async () => {
+        const r = await get('/api/v1/rules');
+        const gs = (r.data as { groups: Group[] }).groups;
+        return gs.length === fileGroups.length && gs.every((g) => g.rules.every((rule) => rule.health !== 'unknown')) ? gs : undefined;
+      },
+      15_000,
+    );
     expect(groups.map((g) => g.name).sort()).toEqual([...fileGroups].sort());
     const unhealthy = groups.flatMap((g) => g.rules.filter((rule) => rule.health !== 'ok').map((rule) => `${g.name}/${rule.name}: ${rule.health} ${rule.lastError ?? ''}`));
     expect(unhealthy).toEqual([]);
@@ -252,7 +267,7 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
     expect(withData).toBeGreaterThan(queries.length / 2);
   });
 
-  it('documents every metric the worker exports in the runbook\'s metrics reference', () => {
+  it("documents every metric the worker exports in the runbook's metrics reference", () => {
     const runbook = readFileSync(RUNBOOK, 'utf8');
     const documented = new Set([...runbook.matchAll(/^\| `(capture_[a-z_:]+)` \| (?:counter|gauge|histogram|summary) \|/gm)].map((m) => m[1]));
     const families = [...exposition.types.keys()].filter((name) => name.startsWith('capture_'));

@@ -118,7 +118,13 @@ const cases: Array<{ what: string; env: () => Record<string, string>; exit: numb
   },
   {
     what: 'several problems at once',
-    env: () => ({ ...secureEnv('scram-sha-256'), KAFKA_SASL_USERNAME: '', KAFKA_TLS_KEY_FILE: certs().clientKey, KAFKA_SASL_PASSWORD_FILE: '/nonexistent/password', SCHEMA_REGISTRY_BEARER_TOKEN: 'x' }),
+    env: () => ({
+      ...secureEnv('scram-sha-256'),
+      KAFKA_SASL_USERNAME: '',
+      KAFKA_TLS_KEY_FILE: certs().clientKey,
+      KAFKA_SASL_PASSWORD_FILE: '/nonexistent/password',
+      SCHEMA_REGISTRY_BEARER_TOKEN: 'x',
+    }),
     exit: 78,
     says: /invalid configuration \(4 problems\):\n(.|\n)*KAFKA_TLS_CERT: required with KAFKA_TLS_KEY_FILE(.|\n)*KAFKA_SASL_PASSWORD_FILE: cannot read \/nonexistent\/password \(ENOENT\)(.|\n)*KAFKA_SASL_USERNAME: required for SASL SCRAM-SHA-256(.|\n)*SCHEMA_REGISTRY_\*: set one kind of registry credentials, not SCHEMA_REGISTRY_USER_INFO and SCHEMA_REGISTRY_BEARER_TOKEN/,
   },

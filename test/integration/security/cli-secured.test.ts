@@ -35,7 +35,10 @@ describe('CLIs on the secured stack, logging at debug', () => {
       const tail = await runCli(['tail', '--json'], env('oauthbearer'));
       runs.push(tail);
       expect(tail.code).toBe(0);
-      const tailed = tail.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { key: string }).key);
+      const tailed = tail.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { key: string }).key);
       expect(tailed.sort()).toEqual(keys);
     } finally {
       await setup.teardown();

@@ -94,7 +94,12 @@ export class SecuredSetup {
       topic: this.topics.requested,
       messages: keys.map((key, i) => ({
         key,
-        value: this.codec.encode('CaptureRequested', { paymentId: `${i % 3 === 2 ? 'fail-RISK_REJECT-' : 'pay-'}${key}`, captureAmount: { currency: 'USD', value: '100' }, requestedAt: Date.now(), metadata: {} }),
+        value: this.codec.encode('CaptureRequested', {
+          paymentId: `${i % 3 === 2 ? 'fail-RISK_REJECT-' : 'pay-'}${key}`,
+          captureAmount: { currency: 'USD', value: '100' },
+          requestedAt: Date.now(),
+          metadata: {},
+        }),
       })),
     });
     await producer.disconnect();

@@ -9,7 +9,12 @@ import { secureEnv, SecuredSetup, secureStack } from './secured';
 const ways: Array<{ name: string; kafka: KafkaProfile; registry: RegistryProfile; env?: () => Record<string, string> }> = [
   { name: 'SASL_SSL SCRAM-SHA-256 (password file), registry USER_INFO', kafka: 'scram-sha-256', registry: 'admin' },
   { name: 'SASL_SSL SCRAM-SHA-512 (password file), registry username/password', kafka: 'scram-sha-512', registry: 'admin', env: adminUsernamePassword },
-  { name: 'SASL_SSL PLAIN (password in the variable), registry bearer token', kafka: 'plain', registry: 'bearer', env: () => ({ KAFKA_SASL_PASSWORD_FILE: '', KAFKA_SASL_PASSWORD: secureStack().secrets[0]! }) },
+  {
+    name: 'SASL_SSL PLAIN (password in the variable), registry bearer token',
+    kafka: 'plain',
+    registry: 'bearer',
+    env: () => ({ KAFKA_SASL_PASSWORD_FILE: '', KAFKA_SASL_PASSWORD: secureStack().secrets[0]! }),
+  },
   { name: 'SSL with a client certificate (mutual TLS)', kafka: 'mutual-tls', registry: 'admin' },
   { name: 'SASL_SSL OAUTHBEARER (unsecured JWS)', kafka: 'oauthbearer', registry: 'bearer' },
 ];

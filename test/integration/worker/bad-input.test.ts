@@ -32,7 +32,10 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     ]);
     const dlq = await h.dlq(7);
     const byKey = new Map(dlq.map((r) => [r.key?.toString() ?? '(none)', r]));
-    expect(byKey.get('garbage')).toMatchObject({ value: garbage, headers: expect.objectContaining({ trace: 't-1', [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO', [DLQ_HEADERS.topic]: h.topics.requested, [DLQ_HEADERS.offset]: '0' }) });
+    expect(byKey.get('garbage')).toMatchObject({
+      value: garbage,
+      headers: expect.objectContaining({ trace: 't-1', [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO', [DLQ_HEADERS.topic]: h.topics.requested, [DLQ_HEADERS.offset]: '0' }),
+    });
     expect(byKey.get('unknown-schema')).toMatchObject({ value: unknownSchema, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'UNKNOWN_SCHEMA_ID' }) });
     expect(byKey.get('null-value')).toMatchObject({ value: null, headers: expect.objectContaining({ [DLQ_HEADERS.reason]: 'NOT_CONFLUENT_AVRO' }) });
     expect(byKey.get('(none)')?.headers[DLQ_HEADERS.reason]).toBe('MISSING_KEY');
@@ -60,7 +63,11 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     const keyA = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xff])]);
     const keyB = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xfe])]);
     const schema = JSON.stringify({ type: 'record', name: 'Unreadable', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] });
-    const res = await fetch(`${process.env.SCHEMA_REGISTRY_URL}/subjects/${h.topics.requested}.unreadable-value/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema }) });
+    const res = await fetch(`${process.env.SCHEMA_REGISTRY_URL}/subjects/${h.topics.requested}.unreadable-value/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema }),
+    });
     const { id } = (await res.json()) as { id: number };
     const unreadable = Buffer.alloc(6);
     unreadable.writeUInt32BE(id, 1);

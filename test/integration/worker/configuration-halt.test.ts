@@ -25,7 +25,11 @@ describe.each(['INVALID_SIGNATURE', 'ACCESS_DENIED'])('worker: the vendor answer
   beforeAll(async () => {
     await h.setup({}, { API_HALT_PROBE_MS: String(PROBE_MS) });
     worker = await h.startWorker();
-    await waitFor(async () => (await readyStatus(worker)) === 200, 30_000, () => '(worker ready)');
+    await waitFor(
+      async () => (await readyStatus(worker)) === 200,
+      30_000,
+      () => '(worker ready)',
+    );
   });
   afterAll(() => h.teardown());
 
@@ -33,8 +37,16 @@ describe.each(['INVALID_SIGNATURE', 'ACCESS_DENIED'])('worker: the vendor answer
     const keys = Array.from({ length: 30 }, (_, i) => `${code}-${i}`);
     h.sandbox.refuse(code);
     await h.produce(keys.map((key) => ({ key, value: request(`pay-${key}`, '700', 'HKD') })));
-    await waitFor(() => h.sandbox.stats().refused > 0, 30_000, () => '(first refusal)');
-    await waitFor(async () => (await readyStatus(worker)) === 503, 10_000, () => '(readyz turns 503)');
+    await waitFor(
+      () => h.sandbox.stats().refused > 0,
+      30_000,
+      () => '(first refusal)',
+    );
+    await waitFor(
+      async () => (await readyStatus(worker)) === 503,
+      10_000,
+      () => '(readyz turns 503)',
+    );
     expect(await metric(worker, 'capture_api_halted')).toBe(1);
     expect(await metric(worker, 'capture_circuit_state{state="halted"}')).toBe(1);
     expect(await metric(worker, 'capture_circuit_state{state="closed"}')).toBe(0);
@@ -62,7 +74,11 @@ describe.each(['INVALID_SIGNATURE', 'ACCESS_DENIED'])('worker: the vendor answer
     expect(outcomes.map((o) => o.topic)).toEqual(keys.map(() => 'succeeded'));
     for (const o of outcomes) expect(o.event.captureAmount).toEqual({ currency: 'HKD', value: '700' });
     expect(h.sandbox.stats().captures).toBe(keys.length);
-    await waitFor(async () => (await readyStatus(worker)) === 200, 10_000, () => '(readyz back to 200)');
+    await waitFor(
+      async () => (await readyStatus(worker)) === 200,
+      10_000,
+      () => '(readyz back to 200)',
+    );
     expect(await metric(worker, 'capture_api_halted')).toBe(0);
     expect(await metric(worker, `capture_api_configuration_refusals_total{code="${code}"}`)).toBeGreaterThanOrEqual(probes);
   }, 90_000);

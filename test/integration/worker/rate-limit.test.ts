@@ -11,8 +11,7 @@ import { request, WorkerHarness } from '../../support/worker-harness';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const requests = (prefix: string, from: number, count: number) =>
-  Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${from + i}`, value: request(`pay-${prefix}-${from + i}`) }));
+const requests = (prefix: string, from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${from + i}`, value: request(`pay-${prefix}-${from + i}`) }));
 
 describe('worker: the call rate the vendor sees', () => {
   it('settles near the vendor rate limit: under 5% rate-limited answers, captures at least 90% of the capacity', async () => {
@@ -21,7 +20,10 @@ describe('worker: the call rate the vendor sees', () => {
     // 100 ms calls: about 15 concurrent carry the capacity, so one more or less is a step of 7%.
     await h.setup({ capacityPerSec: capacity, latencyMs: 100, jitterMs: 10 });
     let limit: (() => Promise<number | undefined>) | undefined;
-    const sampler = new CallRateSampler(async () => h.sandbox.seconds(), async () => limit?.());
+    const sampler = new CallRateSampler(
+      async () => h.sandbox.seconds(),
+      async () => limit?.(),
+    );
     try {
       const { worker } = await h.startWorker();
       limit = async () => (await worker.metrics.apiConcurrencyLimit.get()).values[0]?.value;
@@ -50,7 +52,10 @@ describe('worker: the call rate the vendor sees', () => {
     const port = Number(new URL(h.sandbox.url).port);
     let up = true;
     let limit: (() => Promise<number | undefined>) | undefined;
-    const sampler = new CallRateSampler(async () => (up ? h.sandbox.seconds() : null), async () => limit?.());
+    const sampler = new CallRateSampler(
+      async () => (up ? h.sandbox.seconds() : null),
+      async () => limit?.(),
+    );
     let producing = true;
     let produced = 0;
     try {

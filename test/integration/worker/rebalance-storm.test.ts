@@ -54,7 +54,11 @@ class Feeder {
   }
 
   reached(count: number, timeoutMs = 60_000): Promise<void> {
-    return waitFor(() => this.produced >= count, timeoutMs, () => `(produced ${this.produced})`);
+    return waitFor(
+      () => this.produced >= count,
+      timeoutMs,
+      () => `(produced ${this.produced})`,
+    );
   }
 }
 
@@ -100,7 +104,12 @@ describe('worker processes: a rebalance storm with a kill -9', () => {
 
       // Killed once it has done a share of the work and while it has calls out. The proxy runs in
       // this process: its count cannot change between this check and the kill.
-      await waitFor(() => toSecond.answeredAt.length >= 100 && toSecond.inFlight > 0, left(30_000), () => `(instance to kill: ${toSecond.answeredAt.length} answered, ${toSecond.inFlight} in flight)`, 5);
+      await waitFor(
+        () => toSecond.answeredAt.length >= 100 && toSecond.inFlight > 0,
+        left(30_000),
+        () => `(instance to kill: ${toSecond.answeredAt.length} answered, ${toSecond.inFlight} in flight)`,
+        5,
+      );
       const inFlightAtKill = toSecond.inFlight;
       expect(await second.stop('SIGKILL')).toBe('SIGKILL');
       expect(inFlightAtKill).toBeGreaterThan(0);

@@ -68,20 +68,34 @@ async function runAttempt(attempt: number, misses: string[], left: (ms: number) 
     frozen.start();
     other.start();
     // Both members before any request, so both have a share of the partitions.
-    await waitFor(async () => {
-      const group = await describeGroup(h.kafka, h.topics.group);
-      return group.state === 'Stable' && group.members === 2;
-    }, left(60_000), () => `(both instances in the group; output:\n${frozen.output}\n${other.output})`, 200);
+    await waitFor(
+      async () => {
+        const group = await describeGroup(h.kafka, h.topics.group);
+        return group.state === 'Stable' && group.members === 2;
+      },
+      left(60_000),
+      () => `(both instances in the group; output:\n${frozen.output}\n${other.output})`,
+      200,
+    );
     await h.produce(keys.map((key, i) => ({ key, value: request(isChained(i) ? `unknown-2-${key}` : `pay-${key}`) })));
 
     // Freeze once it is well into its share and has calls pending. The proxy runs in this process,
     // so its count cannot change between this check and the signal.
-    await waitFor(() => {
-      if (!frozen.running) throw new Error(`the instance to freeze ended before the freeze:\n${frozen.output.slice(-4000)}`);
-      return toFrozen.answeredAt.length >= 40 && toFrozen.inFlight > 0;
-    }, left(60_000), () => `(answered ${toFrozen.answeredAt.length}, in flight ${toFrozen.inFlight})`);
+    await waitFor(
+      () => {
+        if (!frozen.running) throw new Error(`the instance to freeze ended before the freeze:\n${frozen.output.slice(-4000)}`);
+        return toFrozen.answeredAt.length >= 40 && toFrozen.inFlight > 0;
+      },
+      left(60_000),
+      () => `(answered ${toFrozen.answeredAt.length}, in flight ${toFrozen.inFlight})`,
+    );
     frozen.signal('SIGSTOP');
-    await waitFor(() => frozen.state() === 'T', 5_000, () => `(state ${frozen.state()})`, 5);
+    await waitFor(
+      () => frozen.state() === 'T',
+      5_000,
+      () => `(state ${frozen.state()})`,
+      5,
+    );
     const stoppedAt = Date.now();
     const freeze: Freeze = {
       inFlight: toFrozen.inFlight,
@@ -97,7 +111,9 @@ async function runAttempt(attempt: number, misses: string[], left: (ms: number) 
     const group = await describeGroup(h.kafka, h.topics.group);
     freeze.membersBeforeResume = group.members;
     freeze.answeredWhileStopped = toFrozen.answeredSince(stoppedAt);
-    log(`every request terminal after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s frozen; ${freeze.answeredWhileStopped} answers wait in the frozen instance; group ${group.state} with ${group.members} member(s)`);
+    log(
+      `every request terminal after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s frozen; ${freeze.answeredWhileStopped} answers wait in the frozen instance; group ${group.state} with ${group.members} member(s)`,
+    );
 
     const miss = [
       freeze.inFlight > 0 ? '' : 'no calls in flight',
@@ -114,14 +130,19 @@ async function runAttempt(attempt: number, misses: string[], left: (ms: number) 
     const resumedAt = Date.now();
     // Give it the time to act on what it holds: it rejoins the group (or ends itself), and a retry
     // chain it may have restarted would produce outcomes within the retry delay (at most 1 s here).
-    await waitFor(async () => {
-      if (!frozen.running) return true;
-      const g = await describeGroup(h.kafka, h.topics.group);
-      return g.state === 'Stable' && g.members === 2;
-    }, left(30_000), () => `(the continued instance neither rejoined nor ended; output:\n${frozen.output.slice(-4000)})`, 200);
+    await waitFor(
+      async () => {
+        if (!frozen.running) return true;
+        const g = await describeGroup(h.kafka, h.topics.group);
+        return g.state === 'Stable' && g.members === 2;
+      },
+      left(30_000),
+      () => `(the continued instance neither rejoined nor ended; output:\n${frozen.output.slice(-4000)})`,
+      200,
+    );
     // Then until no outcome has come for 3 s, which is longer than a retry delay plus a call here.
     const quietBy = Date.now() + left(30_000);
-    for (let seen = -1; watcher.outcomes.length !== seen; ) {
+    for (let seen = -1; watcher.outcomes.length !== seen;) {
       if (Date.now() >= quietBy) throw new Error(`outcomes still coming ${((Date.now() - resumedAt) / 1000).toFixed(0)} s after SIGCONT (${watcher.outcomes.length})`);
       seen = watcher.outcomes.length;
       await sleep(3_000);

@@ -54,11 +54,18 @@ describe('tracing', () => {
       worker.start();
       await h.produce([{ key: 'traced-1', value: request('unknown-2-traced'), headers: { traceparent, baggage: 'order=o-1' } }]);
       const outcomeTopics = [h.topics.succeeded, h.topics.unknown];
-      await waitFor(async () => (await readToEnd(h.kafka, [h.topics.succeeded])).length > 0, 60_000, () => '(succeeded)');
+      await waitFor(
+        async () => (await readToEnd(h.kafka, [h.topics.succeeded])).length > 0,
+        60_000,
+        () => '(succeeded)',
+      );
       const outcomes = await readToEnd(h.kafka, outcomeTopics);
       expect(outcomes.map((o) => o.topic).sort()).toEqual([h.topics.succeeded, h.topics.unknown, h.topics.unknown].sort());
       for (const o of outcomes) expect(traceIdOf(o.headers.traceparent)).toBe(TRACE_ID);
-      const retries = await readToEnd(h.kafka, ['250ms', '1s', '5s', '5m'].map((tier) => `${h.topics.retry}.${tier}`));
+      const retries = await readToEnd(
+        h.kafka,
+        ['250ms', '1s', '5s', '5m'].map((tier) => `${h.topics.retry}.${tier}`),
+      );
       expect(retries).toHaveLength(2);
       for (const r of retries) expect(traceIdOf(r.headers.traceparent)).toBe(TRACE_ID);
       expect(outcomes.every((o) => o.headers.baggage === 'order=o-1')).toBe(true);
@@ -93,7 +100,11 @@ describe('tracing', () => {
       await h.setup();
       await h.startWorker();
       await h.produce([{ key: 'untraced-1', value: request('pay-untraced'), headers: { traceparent, tracestate: 'vendor=x' } }]);
-      await waitFor(async () => (await readToEnd(h.kafka, [h.topics.succeeded])).length > 0, 60_000, () => '(succeeded)');
+      await waitFor(
+        async () => (await readToEnd(h.kafka, [h.topics.succeeded])).length > 0,
+        60_000,
+        () => '(succeeded)',
+      );
       const [outcome] = await readToEnd(h.kafka, [h.topics.succeeded]);
       expect({ traceparent: outcome!.headers.traceparent, tracestate: outcome!.headers.tracestate }).toEqual({ traceparent, tracestate: 'vendor=x' });
     } finally {

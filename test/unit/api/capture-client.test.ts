@@ -227,7 +227,7 @@ describe('CaptureClient: requests', () => {
     expect(verify('sha256', content, merchant.publicKey, signature)).toBe(true);
   });
 
-  it('sends a request as given: validation is the caller\'s, before the first attempt only', async () => {
+  it("sends a request as given: validation is the caller's, before the first attempt only", async () => {
     const tooLong = { ...request, captureRequestId: 'x'.repeat(65) };
     reply = { body: result('F', 'PARAM_ILLEGAL') };
     await expect(client.capture(tooLong)).resolves.toMatchObject({ status: 'F', resultCode: 'PARAM_ILLEGAL', local: false });

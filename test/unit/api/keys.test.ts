@@ -50,7 +50,7 @@ describe('loadPrivateKey / loadPublicKey', () => {
   const secret = bare(privateKey.export({ format: 'der', type: 'pkcs8' }));
   it.each([
     ['truncated bare base64', secret.slice(0, 200)],
-    ['a PEM with a damaged body', (privateForms[0]![1]).replace(/[A-Za-z]{20}/, 'A'.repeat(20))],
+    ['a PEM with a damaged body', privateForms[0]![1].replace(/[A-Za-z]{20}/, 'A'.repeat(20))],
     ['not base64', 'this is not a key'],
     ['empty', ''],
   ])('names the source, not the content, of a malformed key: %s', (_name, text) => {
@@ -67,12 +67,8 @@ describe('loadPrivateKey / loadPublicKey', () => {
   it('names the file of a malformed or missing key file', () => {
     const file = join(dir, 'broken.pem');
     writeFileSync(file, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n');
-    expect(() => loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file })).toThrow(
-      `malformed private key ANTOM_PRIVATE_KEY_FILE (file ${file})`,
-    );
-    expect(() => loadPublicKey({ name: 'ANTOM_PUBLIC_KEY_FILE', file: join(dir, 'absent.pem') })).toThrow(
-      /cannot read key ANTOM_PUBLIC_KEY_FILE \(file .*absent\.pem\): ENOENT/,
-    );
+    expect(() => loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file })).toThrow(`malformed private key ANTOM_PRIVATE_KEY_FILE (file ${file})`);
+    expect(() => loadPublicKey({ name: 'ANTOM_PUBLIC_KEY_FILE', file: join(dir, 'absent.pem') })).toThrow(/cannot read key ANTOM_PUBLIC_KEY_FILE \(file .*absent\.pem\): ENOENT/);
   });
 
   it('refuses a private key where a public key belongs, and non-RSA keys', () => {

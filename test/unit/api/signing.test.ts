@@ -3,15 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  contentToSign,
-  parseSignatureHeader,
-  signContent,
-  signMessage,
-  verifyContent,
-  verifyMessage,
-  type SignedMessage,
-} from '../../../src/api/signing';
+import { contentToSign, parseSignatureHeader, signContent, signMessage, verifyContent, verifyMessage, type SignedMessage } from '../../../src/api/signing';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -22,8 +14,7 @@ writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs1' }));
 writeFileSync(pubFile, publicKey.export({ format: 'pem', type: 'spki' }));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const body =
-  '{"paymentId":"20220919194010890100111740275820195","captureRequestId":"capture_ü_€","captureAmount":{"currency":"HKD","value":"10"}}';
+const body = '{"paymentId":"20220919194010890100111740275820195","captureRequestId":"capture_ü_€","captureAmount":{"currency":"HKD","value":"10"}}';
 const message: SignedMessage = {
   method: 'POST',
   path: '/ams/api/v1/payments/capture',
@@ -32,10 +23,7 @@ const message: SignedMessage = {
   body: Buffer.from(body),
 };
 // Written out by hand from the reference, not built by the module under test.
-const expectedContent = Buffer.from(
-  `POST /ams/api/v1/payments/capture\nSANDBOX_5X00000000000000.1685599933871.${body}`,
-  'utf8',
-);
+const expectedContent = Buffer.from(`POST /ams/api/v1/payments/capture\nSANDBOX_5X00000000000000.1685599933871.${body}`, 'utf8');
 
 function openssl(args: string[], input: Buffer): Buffer {
   return execFileSync('openssl', args, { input });

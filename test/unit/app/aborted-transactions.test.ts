@@ -14,13 +14,23 @@ describe("read_committed filter for interleaved producers' transactions", () => 
 
   it('drops every record of an aborted transaction although the broker lists them by where they ended', () => {
     // The broker's order: P2's transaction ended first.
-    expect(kept(log, [{ producerId: 'p2', firstOffset: '1' }, { producerId: 'p1', firstOffset: '0' }])).toEqual([5]);
+    expect(
+      kept(log, [
+        { producerId: 'p2', firstOffset: '1' },
+        { producerId: 'p1', firstOffset: '0' },
+      ]),
+    ).toEqual([5]);
   });
 
   it('enters every aborted transaction that began before a fetch that starts in their middle', () => {
     // P1 opened at 0 and P2 at 1, both before the fetch at 2; both abort later; P3 commits 6.
     const fetched = [record(2, 'p1'), record(3, 'p2'), record(4, 'p2', ABORT), record(5, 'p1', ABORT), record(6, 'p3'), record(7, 'p3', COMMIT)];
-    expect(kept(fetched, [{ producerId: 'p2', firstOffset: '1' }, { producerId: 'p1', firstOffset: '0' }])).toEqual([6]);
+    expect(
+      kept(fetched, [
+        { producerId: 'p2', firstOffset: '1' },
+        { producerId: 'p1', firstOffset: '0' },
+      ]),
+    ).toEqual([6]);
   });
 
   it('keeps committed records and records outside transactions', () => {

@@ -65,7 +65,11 @@ describe('loadConfig', () => {
 
   it('bounds the adaptive API concurrency by MAX_IN_FLIGHT', () => {
     expect(loadConfig(valid).concurrency).toEqual({ min: 2, initial: 10, latencyTolerance: 2 });
-    expect(loadConfig({ ...valid, MAX_IN_FLIGHT: '6', API_CONCURRENCY_MIN: '3', API_CONCURRENCY_INITIAL: '8', API_LATENCY_TOLERANCE: '2' }).concurrency).toEqual({ min: 3, initial: 6, latencyTolerance: 2 });
+    expect(loadConfig({ ...valid, MAX_IN_FLIGHT: '6', API_CONCURRENCY_MIN: '3', API_CONCURRENCY_INITIAL: '8', API_LATENCY_TOLERANCE: '2' }).concurrency).toEqual({
+      min: 3,
+      initial: 6,
+      latencyTolerance: 2,
+    });
     expect(() => loadConfig({ ...valid, API_CONCURRENCY_MIN: '20', API_CONCURRENCY_INITIAL: '5' })).toThrow('API_CONCURRENCY_INITIAL: must be at least API_CONCURRENCY_MIN');
     expect(() => loadConfig({ ...valid, API_CONCURRENCY_MIN: '0', API_LATENCY_TOLERANCE: '1' })).toThrow(/API_CONCURRENCY_MIN[\s\S]*API_LATENCY_TOLERANCE/);
   });

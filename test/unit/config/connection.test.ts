@@ -37,7 +37,10 @@ describe('Kafka connection settings', () => {
   });
 
   it('reads SASL_SSL with SCRAM, the password from a file without its trailing newline', () => {
-    const kafka = loadKafkaConnection({ ...base, KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD_FILE: file('password', 's3cret\n'), KAFKA_TLS_CA_FILE: cert }, 'id');
+    const kafka = loadKafkaConnection(
+      { ...base, KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD_FILE: file('password', 's3cret\n'), KAFKA_TLS_CA_FILE: cert },
+      'id',
+    );
     expect(kafka.protocol).toBe('SASL_SSL');
     expect(kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'svc', password: 's3cret' });
     expect(kafka.tls).toMatchObject({ verifyHostname: true, servername: undefined });
@@ -75,17 +78,32 @@ describe('Kafka connection settings', () => {
     [{ KAFKA_SASL_MECHANISM: 'kerberos' }, 'KAFKA_SASL_MECHANISM: unknown mechanism "kerberos"; expected one of plain, scram-sha-256, scram-sha-512, oauthbearer'],
     [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'x' }, 'KAFKA_SASL_USERNAME: required for SASL PLAIN'],
     [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, 'KAFKA_SASL_PASSWORD: required for SASL PLAIN (or KAFKA_SASL_PASSWORD_FILE)'],
-    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'a', KAFKA_SASL_PASSWORD_FILE: '/p' }, 'KAFKA_SASL_PASSWORD: set either KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both'],
+    [
+      { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'a', KAFKA_SASL_PASSWORD_FILE: '/p' },
+      'KAFKA_SASL_PASSWORD: set either KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both',
+    ],
     [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: '/missing/p' }, 'KAFKA_SASL_PASSWORD_FILE: cannot read /missing/p (ENOENT)'],
-    [{ KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SECURITY_PROTOCOL: PLAINTEXT does not use SASL, but KAFKA_SASL_MECHANISM is set'],
+    [
+      { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+      'KAFKA_SECURITY_PROTOCOL: PLAINTEXT does not use SASL, but KAFKA_SASL_MECHANISM is set',
+    ],
     [{ KAFKA_SECURITY_PROTOCOL: 'TLS' }, 'KAFKA_SECURITY_PROTOCOL: unknown protocol "TLS"; expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL'],
-    [{ KAFKA_SASL_MECHANISM: 'oauthbearer' }, 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: SASL OAUTHBEARER needs a token source: one of KAFKA_SASL_OAUTHBEARER_TOKEN, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND, KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB'],
-    [{ KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_OAUTHBEARER_TOKEN: 't', KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB: 's' }, 'KAFKA_SASL_OAUTHBEARER_*: set one token source, not KAFKA_SASL_OAUTHBEARER_TOKEN and KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB'],
+    [
+      { KAFKA_SASL_MECHANISM: 'oauthbearer' },
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: SASL OAUTHBEARER needs a token source: one of KAFKA_SASL_OAUTHBEARER_TOKEN, KAFKA_SASL_OAUTHBEARER_TOKEN_FILE, KAFKA_SASL_OAUTHBEARER_TOKEN_COMMAND, KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB',
+    ],
+    [
+      { KAFKA_SASL_MECHANISM: 'oauthbearer', KAFKA_SASL_OAUTHBEARER_TOKEN: 't', KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB: 's' },
+      'KAFKA_SASL_OAUTHBEARER_*: set one token source, not KAFKA_SASL_OAUTHBEARER_TOKEN and KAFKA_SASL_OAUTHBEARER_UNSECURED_SUB',
+    ],
     [{ KAFKA_TLS_CA_FILE: file('not-pem', 'hello') }, 'KAFKA_TLS_CA_FILE: no PEM certificate (-----BEGIN CERTIFICATE-----) found'],
     [{ KAFKA_TLS_CERT_FILE: cert, KAFKA_TLS_KEY_FILE: path.join(dir, 'other.key') }, 'KAFKA_TLS_KEY_FILE: the private key does not belong to the certificate in KAFKA_TLS_CERT_FILE'],
     [{ KAFKA_TLS_VERIFY_HOSTNAME: 'maybe', KAFKA_SECURITY_PROTOCOL: 'SSL' }, 'KAFKA_TLS_VERIFY_HOSTNAME: expected true or false'],
     [{ SCHEMA_REGISTRY_USERNAME: 'u' }, 'SCHEMA_REGISTRY_PASSWORD: required with SCHEMA_REGISTRY_USERNAME (or SCHEMA_REGISTRY_PASSWORD_FILE)'],
-    [{ SCHEMA_REGISTRY_USER_INFO: 'k:s', SCHEMA_REGISTRY_BEARER_TOKEN: 't' }, 'SCHEMA_REGISTRY_*: set one kind of registry credentials, not SCHEMA_REGISTRY_USER_INFO and SCHEMA_REGISTRY_BEARER_TOKEN'],
+    [
+      { SCHEMA_REGISTRY_USER_INFO: 'k:s', SCHEMA_REGISTRY_BEARER_TOKEN: 't' },
+      'SCHEMA_REGISTRY_*: set one kind of registry credentials, not SCHEMA_REGISTRY_USER_INFO and SCHEMA_REGISTRY_BEARER_TOKEN',
+    ],
     [{ SCHEMA_REGISTRY_URL: 'https://key:secret@registry.example.com' }, 'SCHEMA_REGISTRY_URL: put credentials in SCHEMA_REGISTRY_USER_INFO (or _USERNAME/_PASSWORD), not in the URL'],
     [{ SCHEMA_REGISTRY_URL: 'http://registry', SCHEMA_REGISTRY_CA_FILE: cert }, 'SCHEMA_REGISTRY_CA_FILE: set, but SCHEMA_REGISTRY_URL is not https://'],
   ])('reports %j', (env, problem) => {
@@ -94,11 +112,15 @@ describe('Kafka connection settings', () => {
 
   it('reports an expired client certificate', () => {
     const later = new Date(Date.now() + 10 * 86400_000);
-    expect(problems({ ...base, KAFKA_TLS_CERT_FILE: cert, KAFKA_TLS_KEY_FILE: key }, { now: later })).toEqual([expect.stringMatching(/^KAFKA_TLS_CERT_FILE: the client certificate \(CN=client\) expired on /)]);
+    expect(problems({ ...base, KAFKA_TLS_CERT_FILE: cert, KAFKA_TLS_KEY_FILE: key }, { now: later })).toEqual([
+      expect.stringMatching(/^KAFKA_TLS_CERT_FILE: the client certificate \(CN=client\) expired on /),
+    ]);
   });
 
   it('checks only the shape when files are not to be read (deployment checks)', () => {
-    expect(problems({ ...base, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: '/mnt/secret/password', KAFKA_TLS_CA_FILE: '/mnt/ca.pem' }, { readFiles: false })).toEqual([]);
+    expect(
+      problems({ ...base, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD_FILE: '/mnt/secret/password', KAFKA_TLS_CA_FILE: '/mnt/ca.pem' }, { readFiles: false }),
+    ).toEqual([]);
   });
 });
 

@@ -31,7 +31,7 @@ function take(l: ConcurrencyLimiter, n: number): Promise<Release[]> {
 
 /** One judged window (max(limit, 10) answers), sent `limit` at a time so every batch fills the limit. */
 async function fullWindow(l: ConcurrencyLimiter, latencyMs: number, clock = new FakeClock()): Promise<void> {
-  for (let left = Math.max(10, l.limit); left > 0; ) {
+  for (let left = Math.max(10, l.limit); left > 0;) {
     const batch = Math.min(left, l.limit);
     await answered(l, clock, batch, latencyMs);
     left -= batch;

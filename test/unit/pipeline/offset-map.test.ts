@@ -1,12 +1,4 @@
-import {
-  decodeOffsetMap,
-  encodeOffsetMap,
-  MAX_DECODABLE_CHARS,
-  MAX_DECODABLE_SPAN,
-  MAX_ENCODABLE_SPAN,
-  maxEncodableSpan,
-  OFFSET_METADATA_MAX_CHARS,
-} from '../../../src/pipeline/offset-map';
+import { decodeOffsetMap, encodeOffsetMap, MAX_DECODABLE_CHARS, MAX_DECODABLE_SPAN, MAX_ENCODABLE_SPAN, maxEncodableSpan, OFFSET_METADATA_MAX_CHARS } from '../../../src/pipeline/offset-map';
 
 /** mulberry32: small, seeded and good enough that random patterns do not compress by accident. */
 function prng(seed: number): () => number {
@@ -52,7 +44,7 @@ function base64url(bytes: number[]): string {
 /** The previous release's format, written from its description: ranges relative to base, base 36. */
 function legacyOf(base: number, ascending: number[]): string {
   const pieces: string[] = [];
-  for (let i = 0; i < ascending.length; ) {
+  for (let i = 0; i < ascending.length;) {
     let j = i;
     while (j + 1 < ascending.length && ascending[j + 1] === ascending[j] + 1) j++;
     const from = (ascending[i] - base).toString(36);
@@ -114,7 +106,12 @@ describe('encodeOffsetMap', () => {
     // 999 not done (0xe7 0x07), then 2 done.
     expect(encodeOffsetMap(0, [1000, 1001])).toBe(`cw2:r${base64url([0xe7, 0x07, 0x02])}`);
     // Starts with an empty not-done run when base+1 is done.
-    expect(encodeOffsetMap(5, window(5, 100, (p) => p <= 40 || p > 90))).toBe(`cw2:r${base64url([0, 40, 50, 10])}`);
+    expect(
+      encodeOffsetMap(
+        5,
+        window(5, 100, (p) => p <= 40 || p > 90),
+      ),
+    ).toBe(`cw2:r${base64url([0, 40, 50, 10])}`);
   });
 
   it('keeps the shorter of the two encodings', () => {
@@ -224,13 +221,23 @@ describe('capacity', () => {
       expect(metadata?.length).toBeLessThanOrEqual(OFFSET_METADATA_MAX_CHARS);
     }
     // Every other offset up to base + MAX_ENCODABLE_SPAN − 1: the bitset fills the 4,000 characters exactly.
-    expect(roundTrip(base, window(base, MAX_ENCODABLE_SPAN - 1, (p) => p % 2 === 0))?.length).toBe(OFFSET_METADATA_MAX_CHARS);
+    expect(
+      roundTrip(
+        base,
+        window(base, MAX_ENCODABLE_SPAN - 1, (p) => p % 2 === 0),
+      )?.length,
+    ).toBe(OFFSET_METADATA_MAX_CHARS);
   });
 
   it('returns undefined for a pattern that cannot fit', () => {
     // Random completion over one more offset: the bitset needs a 2,997th byte, run lengths far more.
     expect(encodeOffsetMap(base, randomWindow(base, MAX_ENCODABLE_SPAN + 1, 0.5, random))).toBeUndefined();
-    expect(encodeOffsetMap(base, window(base, 40_000, (p) => p % 2 === 1))).toBeUndefined();
+    expect(
+      encodeOffsetMap(
+        base,
+        window(base, 40_000, (p) => p % 2 === 1),
+      ),
+    ).toBeUndefined();
     expect(encodeOffsetMap(base, [base + 1, base + 1000], 6)).toBeUndefined();
   });
 

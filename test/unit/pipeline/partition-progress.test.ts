@@ -174,7 +174,7 @@ describe('PartitionProgress taking over at a committed offset', () => {
 describe('PartitionProgress under random completion order', () => {
   it('always commits the first unfinished offset and records exactly the completed ones above it', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const progress = new PartitionProgress(0);
     const offsets = Array.from({ length: 2000 }, (_, i) => i * 2); // gaps, as transaction markers leave
     for (const o of offsets) progress.dispatch(o);

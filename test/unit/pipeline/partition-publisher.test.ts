@@ -34,7 +34,13 @@ describe('PartitionPublisher', () => {
   it("cuts transactions by bytes as well as by count, never leaves a large record out, and commits only its partition's offset", async () => {
     const { producer, transactions } = recordingProducer();
     const progress = new PartitionProgress(0);
-    const publisher = new PartitionPublisher(producer, { topic: 'in', partition: 5 }, progress, { groupId: 'g', maxRecords: 100, maxBytes: 1000, lingerMs: 1 }, { onTransaction: () => undefined, onCommit: () => undefined, onFailure: () => undefined });
+    const publisher = new PartitionPublisher(
+      producer,
+      { topic: 'in', partition: 5 },
+      progress,
+      { groupId: 'g', maxRecords: 100, maxBytes: 1000, lingerMs: 1 },
+      { onTransaction: () => undefined, onCommit: () => undefined, onFailure: () => undefined },
+    );
     const sizes = [400, 400, 400, 5000, 10];
     for (let offset = 0; offset < sizes.length; offset++) progress.dispatch(offset);
     const results = await Promise.all(sizes.map((n, offset) => publisher.publish(offset, [{ topic: 'out', message: { value: Buffer.alloc(n) } }])));
@@ -47,7 +53,13 @@ describe('PartitionPublisher', () => {
     const { producer, transactions } = recordingProducer(0);
     const progress = new PartitionProgress(0);
     const failures: boolean[] = [];
-    const publisher = new PartitionPublisher(producer, { topic: 'in', partition: 0 }, progress, { groupId: 'g', maxRecords: 1, maxBytes: 1000, lingerMs: 1 }, { onTransaction: () => undefined, onCommit: () => undefined, onFailure: (_e, fenced) => failures.push(fenced) });
+    const publisher = new PartitionPublisher(
+      producer,
+      { topic: 'in', partition: 0 },
+      progress,
+      { groupId: 'g', maxRecords: 1, maxBytes: 1000, lingerMs: 1 },
+      { onTransaction: () => undefined, onCommit: () => undefined, onFailure: (_e, fenced) => failures.push(fenced) },
+    );
     for (let offset = 0; offset < 3; offset++) progress.dispatch(offset);
     const results = await Promise.all([0, 1, 2].map((offset) => publisher.publish(offset, [{ topic: 'out', message: { value: Buffer.alloc(1) } }])));
     expect(results).toEqual([false, false, false]);

@@ -141,7 +141,10 @@ describe('RecordProcessor', () => {
     const { processor, gate } = setup(async () => fault);
     await processor.process(handleFor(new FakeSink(), record('key-f')).handle, { attempt: 1 });
     expect(gate).toEqual(['acquire', 'admit', 'release fault']);
-    const invalid = setup(async () => ok, async () => ({ ...request, captureAmount: { currency: 'HKD', value: '-1' } }));
+    const invalid = setup(
+      async () => ok,
+      async () => ({ ...request, captureAmount: { currency: 'HKD', value: '-1' } }),
+    );
     await invalid.processor.process(handleFor(new FakeSink(), record('key-i')).handle, { attempt: 1 });
     expect(invalid.gate).toEqual([]);
   });
@@ -269,20 +272,23 @@ describe('CompletionHandle', () => {
   describe('an answer refusing the merchant configuration', () => {
     const refused = (resultCode: string): CaptureResult => ({ status: 'F', resultCode, resultMessage: 'refused', local: false, httpStatus: 401 });
 
-    it.each(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED'])('%s fails no capture: the calls halt and the same request is sent again by the probe', async (code) => {
-      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
-      let answers = 0;
-      const { processor, calls, metrics } = setup(async () => (++answers <= 2 ? refused(code) : ok), undefined, { breaker });
-      const sink = new FakeSink();
-      await processor.process(handleFor(sink, record(`key-${code}`)).handle, { attempt: 1 });
-      expect(calls).toHaveLength(3);
-      expect(new Set(calls.map((c) => c.captureRequestId))).toEqual(new Set([`key-${code}`]));
-      expect(sink.published).toHaveLength(1);
-      expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.succeeded]);
-      expect((await metrics.configurationRefusals.get()).values).toEqual([expect.objectContaining({ value: 2, labels: { code } })]);
-      expect(breaker.state).toBe('closed');
-      breaker.dispose();
-    });
+    it.each(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED'])(
+      '%s fails no capture: the calls halt and the same request is sent again by the probe',
+      async (code) => {
+        const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+        let answers = 0;
+        const { processor, calls, metrics } = setup(async () => (++answers <= 2 ? refused(code) : ok), undefined, { breaker });
+        const sink = new FakeSink();
+        await processor.process(handleFor(sink, record(`key-${code}`)).handle, { attempt: 1 });
+        expect(calls).toHaveLength(3);
+        expect(new Set(calls.map((c) => c.captureRequestId))).toEqual(new Set([`key-${code}`]));
+        expect(sink.published).toHaveLength(1);
+        expect(sink.published[0].records.map((r) => r.topic)).toEqual([topics.succeeded]);
+        expect((await metrics.configurationRefusals.get()).values).toEqual([expect.objectContaining({ value: 2, labels: { code } })]);
+        expect(breaker.state).toBe('closed');
+        breaker.dispose();
+      },
+    );
 
     it('an answer from the capture sandbox to a worker not set up for it halts the calls too', async () => {
       const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });

@@ -27,8 +27,7 @@ describe('planCapture', () => {
     captureAmount: { currency: 'USD', value: '10' },
   });
   const code = (p: Plan): string => (JSON.parse(p.body.toString()) as { result: { resultCode: string } }).result.resultCode;
-  const calls = (store: SandboxStore, r: CaptureRequest, n: number): Plan[] =>
-    Array.from({ length: n }, () => planCapture(store, r, 5000));
+  const calls = (store: SandboxStore, r: CaptureRequest, n: number): Plan[] => Array.from({ length: n }, () => planCapture(store, r, 5000));
 
   it('answers fail-<CODE> with F and that code, finally', () => {
     const store = new SandboxStore(1000n);

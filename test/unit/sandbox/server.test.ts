@@ -39,8 +39,7 @@ async function verified(sandbox: Sandbox, r: Raw): Promise<boolean> {
   return verifyMessage(m, r.headers.signature, sandbox.publicKey);
 }
 
-const captureBody = (paymentId = 'pay-1', captureRequestId = 'req-1', value = '10'): string =>
-  JSON.stringify({ captureRequestId, paymentId, captureAmount: { currency: 'USD', value } });
+const captureBody = (paymentId = 'pay-1', captureRequestId = 'req-1', value = '10'): string => JSON.stringify({ captureRequestId, paymentId, captureAmount: { currency: 'USD', value } });
 
 const started: Sandbox[] = [];
 async function sandboxWith(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
