@@ -14,7 +14,6 @@ import { CaptureWorker } from '../pipeline/capture-worker';
 import { startLagReporter } from '../observability/lag-reporter';
 import { Tracing } from '../observability/tracing';
 
-const BROKER_WAIT_AT_START_MS = 60_000;
 
 function kafkajsVersion(): string {
   try {
@@ -44,7 +43,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   await registry.verify();
   // A broker that is down (restarting, a rolling upgrade) is waited for longer than a CLI waits:
   // exiting would only put the pod into restart backoff.
-  await verifyKafka(config.kafka, { timeoutMs: BROKER_WAIT_AT_START_MS });
+  await verifyKafka(config.kafka, { timeoutMs: config.kafkaStartTimeoutMs });
   const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
   const codec = EventCodec.forRegistry(config.schemaRegistry);
   const api = new CaptureClient({

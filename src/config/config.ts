@@ -61,6 +61,8 @@ const schema = z.object({
   TRANSACTION_MAX_BYTES: int(1024, 512 * 1024),
   MAX_RECORD_BYTES: int(1024, 256 * 1024),
   SHUTDOWN_GRACE_MS: int(0, 30_000),
+  // How long a starting worker waits for an unreachable broker (a restart, a rolling upgrade) before it exits.
+  KAFKA_START_TIMEOUT_MS: int(1_000, 300_000),
   // /healthz fails (so Kubernetes restarts the pod) when the consumer stops polling, or records stop settling while the API is callable.
   LIVENESS_POLL_MS: int(5_000, 60_000),
   LIVENESS_PROGRESS_MS: int(10_000, 300_000),
@@ -92,6 +94,7 @@ export interface WorkerConfig {
   /** Larger request values go to the DLQ: their outcomes might not fit the broker's message limit. */
   maxRecordBytes: number;
   shutdownGraceMs: number;
+  kafkaStartTimeoutMs: number;
   liveness: { pollMs: number; progressMs: number };
   /** OpenTelemetry traces (the standard OTEL_* variables); undefined: off. */
   tracing: TracingSettings | undefined;
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS, maxBytes: value.TRANSACTION_MAX_BYTES },
     maxRecordBytes: value.MAX_RECORD_BYTES,
     shutdownGraceMs: value.SHUTDOWN_GRACE_MS,
+    kafkaStartTimeoutMs: value.KAFKA_START_TIMEOUT_MS,
     liveness: { pollMs: value.LIVENESS_POLL_MS, progressMs: value.LIVENESS_PROGRESS_MS },
     tracing: tracingSettings(env),
     logLevel: value.LOG_LEVEL,
