@@ -14,7 +14,6 @@ import { CaptureWorker } from '../pipeline/capture-worker';
 import { startLagReporter } from '../observability/lag-reporter';
 import { Tracing } from '../observability/tracing';
 
-
 function kafkajsVersion(): string {
   try {
     return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
