@@ -67,6 +67,8 @@ const schema = z.object({
   LIVENESS_POLL_MS: int(5_000, 60_000),
   LIVENESS_PROGRESS_MS: int(10_000, 300_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The share of successful outcomes that get an info line (failures, unknowns and DLQ records always do).
+  LOG_SUCCESS_SAMPLE: z.coerce.number().min(0).max(1).default(1),
   HTTP_PORT: int(0, 9464),
   TOPIC_PARTITIONS: int(1, 12),
   TOPIC_REPLICATION_FACTOR: int(1, 3),
@@ -99,6 +101,7 @@ export interface WorkerConfig {
   /** OpenTelemetry traces (the standard OTEL_* variables); undefined: off. */
   tracing: TracingSettings | undefined;
   logLevel: Env['LOG_LEVEL'];
+  logSuccessShare: number;
   httpPort: number;
 }
 
@@ -196,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     liveness: { pollMs: value.LIVENESS_POLL_MS, progressMs: value.LIVENESS_PROGRESS_MS },
     tracing: tracingSettings(env),
     logLevel: value.LOG_LEVEL,
+    logSuccessShare: value.LOG_SUCCESS_SAMPLE,
     httpPort: value.HTTP_PORT,
   };
 }

@@ -50,7 +50,7 @@ export interface Attempt {
 }
 
 export interface ProcessorDeps {
-  config: Pick<WorkerConfig, 'topics' | 'retry' | 'maxRecordBytes'>;
+  config: Pick<WorkerConfig, 'topics' | 'retry' | 'maxRecordBytes'> & { logSuccessShare?: number };
   codec: Pick<EventCodec, 'decode' | 'encode'>;
   api: CaptureApi;
   breaker: Pick<CircuitBreaker, 'admit' | 'record' | 'halt' | 'returnProbe'>;
@@ -196,6 +196,8 @@ export class RecordProcessor {
     if (retryAt !== undefined) metrics.retriesScheduled.inc();
     else metrics.endToEnd.observe(Math.max(0, this.now() - Number(request.requestedAt)) / 1000);
     const { sink } = handle;
+    // Failures and unknowns are always logged; successes may be sampled at high rates (LOG_SUCCESS_SAMPLE).
+    if (result.status === 'S' && this.random() >= (config.logSuccessShare ?? 1)) return;
     logger.info(
       {
         captureRequestId: key,

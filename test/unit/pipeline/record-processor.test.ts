@@ -32,14 +32,14 @@ const request: CaptureRequested = { paymentId: 'pay-1', captureAmount: { currenc
 function setup(
   results: (request: CaptureRequest) => Promise<CaptureResult>,
   decode: (value: Buffer | null) => Promise<CaptureRequested> = async () => request,
-  options: { breaker?: ProcessorDeps['breaker']; stopping?: () => boolean; encode?: ProcessorDeps['codec']['encode'] } = {},
+  options: { breaker?: ProcessorDeps['breaker']; stopping?: () => boolean; encode?: ProcessorDeps['codec']['encode']; logSuccessShare?: number; lines?: string[] } = {},
 ) {
   const calls: CaptureRequest[] = [];
   const metrics = new WorkerMetrics();
   /** The order of limiter and circuit steps around each call, and what the limiter was told. */
   const gate: string[] = [];
   const deps: ProcessorDeps = {
-    config: { topics, retry, maxRecordBytes: 1024 },
+    config: { topics, retry, maxRecordBytes: 1024, logSuccessShare: options.logSuccessShare },
     codec: {
       decode: (async (_name: string, value: Buffer | null) => decode(value)) as ProcessorDeps['codec']['decode'],
       encode: options.encode ?? (((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))) as ProcessorDeps['codec']['encode']),
@@ -66,7 +66,7 @@ function setup(
       },
     },
     metrics,
-    logger: createLogger('silent'),
+    logger: options.lines ? createLogger('info', { write: (line: string) => void options.lines!.push(line) }) : createLogger('silent'),
     stopping: options.stopping ?? (() => false),
     now: () => 1_000_000,
   };
@@ -352,5 +352,27 @@ describe('CompletionHandle', () => {
     expect(dlq.topic).toBe(topics.dlq);
     expect(dlq.message.value).toBe(message.value);
     expect(dlq.message.headers).toMatchObject({ 'dlq-reason': 'OUTCOME_ENCODE_FAILED', 'dlq-vendor-result-code': 'SUCCESS', 'dlq-vendor-result-status': 'S', 'dlq-vendor-capture-id': 'c-1' });
+  });
+
+  it('logs one line per outcome with key, paymentId, partition, offset, attempt, duration and code; successes can be sampled out', async () => {
+    const lines: string[] = [];
+    const { processor } = setup(async (r) => (r.captureRequestId === 'key-log-u' ? unknown : ok), undefined, { lines, logSuccessShare: 0 });
+    const sink = new FakeSink();
+    await processor.process(handleFor(sink, record('key-log-s')).handle, { attempt: 1 });
+    await processor.process(handleFor(sink, record('key-log-u')).handle, { attempt: 1 });
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.map((l) => l.captureRequestId)).toEqual(['key-log-u']);
+    expect(logged[0]).toMatchObject({
+      level: 'info',
+      paymentId: 'pay-1',
+      topic: topics.requested,
+      partition: 4,
+      status: 'U',
+      resultCode: 'UNKNOWN_EXCEPTION',
+      attempt: 1,
+      durationMs: 0,
+      final: false,
+    });
+    expect(typeof logged[0]!.offset).toBe('string');
   });
 });
