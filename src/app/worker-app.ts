@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CaptureClient } from '../api/capture-client';
 import { CAPTURE_PATH } from '../api/types';
-import { packageVersion } from '../cli/version';
+import { packageVersion } from './version';
 import { loadPrivateKey, loadPublicKey } from '../api/keys';
 import type { WorkerConfig } from '../config/config';
 import { EventCodec } from '../events/event-codec';

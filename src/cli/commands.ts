@@ -6,7 +6,7 @@ import { runCommand, runWorker } from './run';
 import { runTail, tailCommand } from './tail';
 import { runUnknowns, unknownsCommand } from './unknowns';
 import { UsageError } from './usage';
-import { packageVersion } from './version';
+import { packageVersion } from '../app/version';
 
 interface Entry {
   summary: string;

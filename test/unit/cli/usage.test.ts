@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommand, parseSince, UsageError } from '../../../src/cli/usage';
-import { packageVersion } from '../../../src/cli/version';
+import { packageVersion } from '../../../src/app/version';
 import { tailRoles } from '../../../src/cli/tail';
 
 const command = { name: 'tail', usage: 'usage: tail', options: { key: { type: 'string' }, follow: { type: 'boolean' } } } as const;

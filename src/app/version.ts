@@ -5,7 +5,7 @@ let cached: string | undefined;
 
 /**
  * The version in this project's package.json, found upwards from this file: two levels up from
- * src/cli (tsx) and dist/cli, deeper under bench/.build.
+ * src/app (tsx) and dist/app, deeper under bench/.build.
  */
 export function packageVersion(): string {
   if (cached !== undefined) return cached;
