@@ -65,11 +65,11 @@ export class Tracing {
     return this.provider !== undefined;
   }
 
-  /** Runs one capture attempt in its span, parented by the record's trace headers. */
-  attempt<T>(headers: IHeaders | undefined, attributes: Record<string, string | number>, work: () => Promise<T>): Promise<T> {
+  /** Runs one capture attempt in its span, parented by the record's trace headers; `attributes` is only called when tracing is on. */
+  attempt<T>(headers: IHeaders | undefined, attributes: () => Record<string, string | number>, work: () => Promise<T>): Promise<T> {
     if (!this.provider) return work();
     const parent = propagation.extract(ROOT_CONTEXT, headers, getter);
-    return trace.getTracer('capture-worker').startActiveSpan('capture attempt', { kind: SpanKind.CONSUMER, attributes }, parent, (span) => ended(span, work));
+    return trace.getTracer('capture-worker').startActiveSpan('capture attempt', { kind: SpanKind.CONSUMER, attributes: attributes() }, parent, (span) => ended(span, work));
   }
 
   /**

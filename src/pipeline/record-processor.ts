@@ -103,14 +103,15 @@ export class RecordProcessor {
     // A lenient decode would turn different invalid keys into the same captureRequestId.
     if (key === undefined) return this.deadLetter(handle, 'INVALID_KEY', 'record key is not valid UTF-8; the key is the captureRequestId');
     const { sink } = handle;
-    const span = {
+    // Built only when tracing is on: this runs for every record.
+    const span = () => ({
       'messaging.system': 'kafka',
       'messaging.destination.name': sink.topic,
       'messaging.destination.partition.id': String(sink.partition),
       'messaging.kafka.offset': Number(message.offset),
       'messaging.kafka.message.key': key,
       'capture.attempt': attempt.attempt,
-    };
+    });
     await this.lanes.run(key, async () => (handle.live ? this.tracing.attempt(message.headers, span, () => this.attempt(handle, key, request, attempt)) : handle.abandon()));
   }
 
