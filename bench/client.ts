@@ -22,7 +22,7 @@ function childCpuMs(child: ChildProcess): number {
 }
 
 async function startSandboxProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const cli = join(__dirname, '../src/sandbox/cli.ts');
+  const cli = join(__dirname, '../tools/sandbox/cli.ts');
   const args = [...['--port', '0', '--merchant-public-key', join(dir, 'merchant.pub')], ...['--private-key', join(dir, 'sandbox.pem'), '--public-key', join(dir, 'sandbox.pub')]];
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

@@ -48,7 +48,7 @@ import { build, buildRef, ROOT, type Entrypoints } from './lib/build';
 import { renderSvg, writeChart, type Panel } from './lib/chart';
 import { benchKafka, createTopics, recordCount, freshTopics, OutcomeCollector, percentile, RequestProducer, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { machineCpuMs, pidCpuMs, Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
-import { stackStatus } from '../src/stack/native-stack';
+import { stackStatus } from '../tools/stack/native-stack';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type Stack } from './lib/setup';
 import { measureSigningCeiling, type SigningCeiling } from './lib/signing-ceiling';
 import { formatSummary, summarize, type ProfileSummary } from './profile-summary';

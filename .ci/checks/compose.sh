@@ -97,6 +97,7 @@ broken "waiting for health on a service without healthcheck" "has no healthcheck
 broken "one-shot that restarts" "not a one-shot" 'sub("      - keys:/keys\n    restart: \"no\"", "      - keys:/keys\n    restart: on-failure")'
 broken "stop grace not above SHUTDOWN_GRACE_MS" "must exceed SHUTDOWN_GRACE_MS" 'sub("stop_grace_period: 40s", "stop_grace_period: 20s")'
 broken "API URL on a port the sandbox does not serve" "does not listen on 8080" 'sub("ANTOM_BASE_URL: http://sandbox:8090", "ANTOM_BASE_URL: http://sandbox:8080")'
+broken "the sandbox run from the worker image" "only the Dockerfile's \"sandbox\" stage" 'sub("  keys:\n    <<: *sandbox-image", "  keys:\n    <<: *app-image")'
 broken "a command that is not a package bin" "not a package.json bin" 'sub("\"capture-sandbox\"]", "\"node\", \"/app/dist/sandbox/main.js\"]")'
 
 if ((failures)); then

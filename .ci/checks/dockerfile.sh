@@ -6,8 +6,9 @@
 #    context, secrets/node_modules/dist/.stack/.git are not; prod-only dependencies; numeric
 #    non-root USER; exec-form ENTRYPOINT through tini; bins on PATH; EXPOSE = default HTTP_PORT.
 # 3. The runtime stage's files assembled as the Dockerfile does (npm ci --omit=dev
-#    --ignore-scripts, tsc build, schemas) and run: CLI help, config error exit code, keygen,
-#    sandbox up and SIGTERM; with KAFKA_BROKERS and SCHEMA_REGISTRY_URL set, also init and the
+#    --ignore-scripts, tsc build, schemas; no developer tools or packages) and the sandbox
+#    stage's (tools/sandbox alone) and run: CLI help, config error exit code, keygen, sandbox up
+#    and SIGTERM; with KAFKA_BROKERS and SCHEMA_REGISTRY_URL set, also init and the
 #    worker (ready, metrics, SIGTERM -> exit 0).
 # Needs the repository's own node_modules (npm ci) for tsc.
 CHECK_NAME=dockerfile
@@ -39,7 +40,12 @@ rm -rf "$layout/dist" "$layout/schemas"
 cp -r "$REPO_ROOT/schemas" "$layout/schemas"
 log "  $(du -sh "$layout/node_modules" | cut -f1) of production node_modules ($(ls "$layout/node_modules" | wc -l) top-level entries)"
 
-log "running the runtime stage's files"
-node "$CHECKS_DIR/image-check.mjs" run "$REPO_ROOT" "$layout" || die "the image's files do not work"
+sandbox_layout="$TOOLS_DIR/sandbox-layout"
+log "sandbox stage: tsc build of tools/sandbox (as the build stage; no node_modules)"
+rm -rf "$sandbox_layout" && mkdir -p "$sandbox_layout"
+(cd "$REPO_ROOT" && node_modules/.bin/tsc -p tsconfig.sandbox.json --outDir "$sandbox_layout/dist-sandbox") || die "npm run build:sandbox failed"
+
+log "running the runtime and sandbox stages' files"
+node "$CHECKS_DIR/image-check.mjs" run "$REPO_ROOT" "$layout" "$sandbox_layout" || die "the image's files do not work"
 
 log "all image checks passed ($((SECONDS - started))s)"

@@ -1,8 +1,10 @@
 // The container image's contents and behaviour, checked without a Docker engine.
 //
 //   node image-check.mjs static REPO            Dockerfile <-> .dockerignore <-> package.json
-//   node image-check.mjs run REPO LAYOUT        run the runtime stage's files (assembled in
-//                                               LAYOUT by dockerfile.sh as the Dockerfile does)
+//   node image-check.mjs run REPO LAYOUT SANDBOX
+//                                               run the runtime stage's files and the sandbox
+//                                               stage's (assembled in LAYOUT and SANDBOX by
+//                                               dockerfile.sh as the Dockerfile does)
 //
 // `run` starts everything from outside LAYOUT (the cwd is not /app), with NODE_ENV=production
 // and only production dependencies: a module missing at run time, a path relative to the
@@ -15,9 +17,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const [mode, repoArg, layoutArg] = process.argv.slice(2);
+const [mode, repoArg, layoutArg, sandboxArg] = process.argv.slice(2);
 const repo = path.resolve(repoArg ?? '.');
 const layout = layoutArg && path.resolve(layoutArg);
+const sandboxLayout = sandboxArg && path.resolve(sandboxArg);
+const SANDBOX_CLI = 'dist-sandbox/tools/sandbox/cli.js';
 const problems = [];
 const problem = (msg) => problems.push(msg);
 const say = (msg) => console.log(`  ${msg}`);
@@ -98,8 +102,11 @@ function staticChecks() {
 
   // The runtime stage.
   const has = (re) => final.lines.some((l) => re.test(l));
-  if (!/^node:(22|24)[.\w-]*$/.test(final.image.replace('${NODE_IMAGE}', (dockerfile.match(/ARG NODE_IMAGE=(\S+)/) ?? [])[1] ?? ''))) {
-    problem(`runtime base image must be Node 22 or 24 (${final.image})`);
+  // A stage built FROM another stage has that stage's base image.
+  let baseImage = final.image;
+  while (stages.some((s) => s.name === baseImage)) baseImage = stages.find((s) => s.name === baseImage).image;
+  if (!/^node:(22|24)[.\w-]*$/.test(baseImage.replace('${NODE_IMAGE}', (dockerfile.match(/ARG NODE_IMAGE=(\S+)/) ?? [])[1] ?? ''))) {
+    problem(`runtime base image must be Node 22 or 24 (${baseImage})`);
   }
   const copiesProdDeps = has(/^COPY --from=prod-deps .*node_modules/) && stages.find((s) => s.name === 'prod-deps')?.lines.some((l) => /npm ci\b.*--omit=dev/.test(l));
   if (!copiesProdDeps && !has(/npm ci\b.*--omit=dev/)) problem('runtime node_modules must come from `npm ci --omit=dev`');
@@ -120,6 +127,13 @@ function staticChecks() {
   for (const [name, file] of Object.entries(bins)) {
     if (!new RegExp(`ln -s /app/${file} /usr/local/bin/${name}\\b`).test(dockerfile)) problem(`bin ${name} (${file}) is not linked onto PATH`);
   }
+  // The worker image ships the worker and its CLIs only; the sandbox has a target of its own.
+  for (const l of final.lines.filter((l) => /^COPY\s/i.test(l))) {
+    if (/tools|dist-sandbox/.test(l)) problem(`the runtime stage copies developer tools: ${l}`);
+  }
+  const sandboxStage = stages.find((s) => s.name === 'sandbox');
+  if (!sandboxStage?.lines.some((l) => /^ENTRYPOINT .*dist-sandbox\/tools\/sandbox\/cli\.js/.test(l))) problem('a `sandbox` stage must run tools/sandbox/cli.js');
+  if (final.name !== 'runtime') problem(`the last stage (the default target) must be the worker's runtime, not ${final.name}`);
   const expose = final.lines.find((l) => /^EXPOSE\s/i.test(l));
   const config = readFileSync(path.join(repo, 'src/config/config.ts'), 'utf8');
   const defaultPort = (config.match(/HTTP_PORT:\s*int\(\s*\d+\s*,\s*(\d+)\s*\)/) ?? [])[1];
@@ -138,7 +152,8 @@ const freePort = () =>
   });
 
 function start(bin, args, env, cwd) {
-  const child = spawn(process.execPath, [path.join(layout, bin), ...args], {
+  // Each image's files stand alone: the sandbox's directory has no node_modules at all.
+  const child = spawn(process.execPath, [path.join(bin === SANDBOX_CLI ? sandboxLayout : layout, bin), ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: cwd, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -189,6 +204,9 @@ async function runChecks() {
   const keys = path.join(cwd, 'keys');
   const done = [];
   try {
+    // Only the worker's code and production dependencies are in the runtime files.
+    for (const tool of ['sandbox', 'stack', 'demo', 'tools']) if (existsSync(path.join(layout, 'dist', tool))) problem(`the runtime files contain dist/${tool}`);
+    for (const dev of ['cli-progress', 'tsx', 'typescript', 'jest']) if (existsSync(path.join(layout, 'node_modules', dev))) problem(`the runtime files contain the development package ${dev}`);
     // The CLI loads (every production import resolves) and prints its usage.
     let r = await runToEnd('dist/cli/main.js', ['help'], {}, cwd);
     if (r.code !== 0 || !/usage: capture-worker/.test(r.output)) {
@@ -204,13 +222,13 @@ async function runChecks() {
     else done.push('run without settings -> exit 78');
 
     // Demo keys, as docker-compose's `keys` service makes them.
-    r = await runToEnd('dist/sandbox/cli.js', ['keygen', `${keys}/merchant-private.pem`, `${keys}/merchant-public.pem`], {}, cwd);
+    r = await runToEnd(SANDBOX_CLI, ['keygen', `${keys}/merchant-private.pem`, `${keys}/merchant-public.pem`], {}, cwd);
     if (r.code !== 0 || !existsSync(`${keys}/merchant-private.pem`)) problem(`capture-sandbox keygen: exit ${r.code}\n${r.output}`);
     else done.push('capture-sandbox keygen');
 
     // The sandbox, configured as docker-compose's `sandbox` service.
     const sandboxPort = await freePort();
-    const sandbox = start('dist/sandbox/cli.js', [], {
+    const sandbox = start(SANDBOX_CLI, [], {
       SANDBOX_HOST: '127.0.0.1',
       SANDBOX_PORT: String(sandboxPort),
       SANDBOX_CLIENT_ID: 'IMAGE_CHECK_CLIENT',
@@ -265,6 +283,6 @@ async function runChecks() {
 if (mode === 'static') staticChecks();
 else if (mode === 'run') await runChecks();
 else {
-  console.error('usage: image-check.mjs static REPO | run REPO LAYOUT');
+  console.error('usage: image-check.mjs static REPO | run REPO LAYOUT SANDBOX');
   process.exit(2);
 }

@@ -50,7 +50,15 @@ for (const [name, svc] of Object.entries(services)) {
 }
 
 // What app containers run
-const distToSource = (dist) => path.join(repoRoot, dist.replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'));
+const distToSource = (dist) => path.join(repoRoot, dist.replace(/^dist-sandbox\//, '').replace(/^dist\//, 'src/').replace(/\.js$/, '.ts'));
+// Which Dockerfile stage puts each bin on PATH: a service running a bin must build that stage.
+const dockerfileText = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+const binStage = {};
+let stage;
+for (const line of dockerfileText.replace(/\\\n/g, ' ').split('\n')) {
+  stage = line.match(/^FROM\s+\S+\s+AS\s+(\S+)/i)?.[1] ?? stage;
+  for (const [, name] of line.matchAll(/ln -s \/app\/\S+ \/usr\/local\/bin\/(\S+)/g)) binStage[name] = stage;
+}
 for (const [name, svc] of Object.entries(services)) {
   if (svc.build) {
     const ctx = svc.build.context;
@@ -62,16 +70,16 @@ for (const [name, svc] of Object.entries(services)) {
   }
   const words = [...(svc.entrypoint ?? []), ...(svc.command ?? [])].flatMap((w) => String(w).split(/\s+/));
   for (const w of words) {
-    const m = w.match(/^\/app\/(dist\/\S+\.js)$/);
+    const m = w.match(/^\/app\/(dist(?:-sandbox)?\/\S+\.js)$/);
     if (m) {
       if (!Object.values(bins).includes(m[1])) problem(name, `runs ${w}, which is not a package.json bin (${Object.values(bins).join(', ')})`);
       if (!existsSync(distToSource(m[1]))) problem(name, `runs ${w}, but ${path.relative(repoRoot, distToSource(m[1]))} does not exist`);
     }
   }
   for (const binName of Object.keys(bins)) {
-    if (words.includes(binName) && !existsSync(distToSource(bins[binName]))) {
-      problem(name, `runs ${binName}, but ${path.relative(repoRoot, distToSource(bins[binName]))} does not exist`);
-    }
+    if (!words.includes(binName)) continue;
+    if (!existsSync(distToSource(bins[binName]))) problem(name, `runs ${binName}, but ${path.relative(repoRoot, distToSource(bins[binName]))} does not exist`);
+    if (svc.build && svc.build.target !== binStage[binName]) problem(name, `runs ${binName}, which only the Dockerfile's "${binStage[binName]}" stage has (this service builds "${svc.build.target}")`);
   }
 }
 

@@ -22,7 +22,7 @@ export interface Entrypoints {
 
 export function build(preferTsx = false): Entrypoints {
   const tsx = (file: string): string[] => ['--import', 'tsx', join(ROOT, file)];
-  const viaTsx: Entrypoints = { mode: 'tsx', worker: tsx('src/cli/main.ts'), sandbox: tsx('src/sandbox/cli.ts'), baseline: tsx('bench/baseline-worker.ts') };
+  const viaTsx: Entrypoints = { mode: 'tsx', worker: tsx('src/cli/main.ts'), sandbox: tsx('tools/sandbox/cli.ts'), baseline: tsx('bench/baseline-worker.ts') };
   if (preferTsx) return viaTsx;
   mkdirSync(OUT, { recursive: true });
   try {
@@ -37,7 +37,7 @@ export function build(preferTsx = false): Entrypoints {
   const js: Entrypoints = {
     mode: 'js',
     worker: [join(OUT, 'src/cli/main.js')],
-    sandbox: [join(OUT, 'src/sandbox/cli.js')],
+    sandbox: [join(OUT, 'tools/sandbox/cli.js')],
     baseline: [join(OUT, 'bench/baseline-worker.js')],
   };
   if (![js.worker, js.sandbox, js.baseline].every(([file]) => existsSync(file!))) {

@@ -4,7 +4,7 @@
  * close to a rate limit the worker runs (bench/recovery.ts, bench/rate-limit.ts, and
  * test/integration/worker/rate-limit.test.ts).
  */
-import type { SecondCounts } from '../../src/sandbox/store';
+import type { SecondCounts } from '../../tools/sandbox/store';
 
 /** One wall-clock second as the sandbox counted it. */
 export interface RateSample {

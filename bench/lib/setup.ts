@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/api/keys';
-import { stackUp } from '../../src/stack/native-stack';
+import { stackUp } from '../../tools/stack/native-stack';
 import type { Entrypoints } from './build';
 import { ROOT } from './build';
 import type { BenchTopics } from './kafka';

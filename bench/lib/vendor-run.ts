@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventCodec } from '../../src/events/event-codec';
-import type { SecondCounts } from '../../src/sandbox/store';
+import type { SecondCounts } from '../../tools/sandbox/store';
 import type { Entrypoints } from './build';
 import { CallRateSampler } from './call-rate';
 import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, withAdmin, type BenchTopics } from './kafka';

@@ -1,4 +1,4 @@
-import { stackUp } from '../../src/stack/native-stack';
+import { stackUp } from '../../tools/stack/native-stack';
 import { dockerEngineAnswers, startDockerStack } from './docker-stack';
 
 /**
@@ -23,7 +23,7 @@ export default async function globalSetup(): Promise<void> {
   console.log(`\n[integration] no Docker engine: using the native stack (npm run stack:up${secure ? ' -- --secure' : ''})`);
   const stack = await stackUp((line) => console.log(`[stack] ${line}`), undefined, { secure });
   if (stack.started && !process.env.KEEP_STACK) {
-    const { stackDown } = await import('../../src/stack/native-stack');
+    const { stackDown } = await import('../../tools/stack/native-stack');
     globalThis.__captureWorkerStop = () => stackDown();
   }
   exportEndpoints(stack.brokers, stack.registryUrl);

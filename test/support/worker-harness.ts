@@ -6,7 +6,7 @@ import { EventCodec, EventTypes } from '../../src/events/event-codec';
 import type { EventName } from '../../src/events/schema-files';
 import type { CaptureRequested } from '../../src/events/types.generated';
 import { parseTiers } from '../../src/retry/tiers';
-import { Sandbox, SandboxOptions, startSandbox } from '../../src/sandbox/server';
+import { Sandbox, SandboxOptions, startSandbox } from '../../tools/sandbox/server';
 import { collect, CollectedRecord, createTopics, readToEnd, RecordWatcher, registryUrl, testKafka, uniqueTopics } from './kafka';
 
 const TEST_RETRY_TIERS = '250ms,1s,5s,5m';

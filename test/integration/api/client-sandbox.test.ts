@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { CaptureClient, type CaptureRequest, type CaptureResult } from '../../../src/api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../../../src/api/keys';
 import { RESULT_CODES } from '../../../src/api/result-codes';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/server';
+import { startSandbox, type Sandbox } from '../../../tools/sandbox/server';
 
 /** CaptureClient ↔ sandbox over real HTTP: scripted outcomes, idempotency, limits, signatures, keys. */
 
@@ -220,7 +220,7 @@ describe('key formats', () => {
 
 describe('capture-sandbox CLI', () => {
   it('generates keys, serves, and stops on SIGTERM', async () => {
-    const cli = join(__dirname, '../../../src/sandbox/cli.ts');
+    const cli = join(__dirname, '../../../tools/sandbox/cli.ts');
     const run = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keygen = run(['keygen', join(dir, 'm.pem'), join(dir, 'm.pub')]);
     expect((await once(keygen, 'exit'))[0]).toBe(0);

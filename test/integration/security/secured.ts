@@ -9,8 +9,8 @@ import { RunningWorker, startWorkerApp } from '../../../src/app/worker-app';
 import { loadConfig, type TopicNames } from '../../../src/config/config';
 import { loadConnections } from '../../../src/config/connection';
 import { EventCodec } from '../../../src/events/event-codec';
-import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../src/stack/secure-stack';
-import { Sandbox, startSandbox } from '../../../src/sandbox/server';
+import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../tools/stack/secure-stack';
+import { Sandbox, startSandbox } from '../../../tools/sandbox/server';
 import { collect, CollectedRecord, uniqueTopics } from '../../support/kafka';
 
 /** The secured stack global setup started (or found); the tests need it. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { KafkaProfile, RegistryProfile } from '../../../src/stack/secure-stack';
+import type { KafkaProfile, RegistryProfile } from '../../../tools/stack/secure-stack';
 import { secureEnv, SecuredSetup, secureStack } from './secured';
 
 /**

@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { CallRateSampler, rateLimitReading, rateLines, recoveryReading } from '../../../bench/lib/call-rate';
 import { generateKeyPair } from '../../../src/api/keys';
-import { startSandbox, type SandboxOptions } from '../../../src/sandbox/server';
+import { startSandbox, type SandboxOptions } from '../../../tools/sandbox/server';
 import { request, WorkerHarness } from '../../support/worker-harness';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

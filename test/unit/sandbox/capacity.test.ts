@@ -1,4 +1,4 @@
-import { PerSecondCapacity } from '../../../src/sandbox/capacity';
+import { PerSecondCapacity } from '../../../tools/sandbox/capacity';
 
 describe('PerSecondCapacity', () => {
   it('admits the capacity in each wall-clock second and refuses the rest', () => {

@@ -1,4 +1,4 @@
-import { parseCli } from '../../../src/sandbox/cli';
+import { parseCli } from '../../../tools/sandbox/cli';
 
 describe('capture-sandbox CLI', () => {
   it('reads flags before environment before defaults', () => {

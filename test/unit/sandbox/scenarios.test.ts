@@ -1,6 +1,6 @@
 import type { CaptureRequest } from '../../../src/api/types';
-import { parseScenario, planCapture, type Plan } from '../../../src/sandbox/scenarios';
-import { SandboxStore } from '../../../src/sandbox/store';
+import { parseScenario, planCapture, type Plan } from '../../../tools/sandbox/scenarios';
+import { SandboxStore } from '../../../tools/sandbox/store';
 
 describe('parseScenario', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import { signMessage, verifyMessage } from '../../../src/api/signing';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../tools/sandbox/server';
 
 /** The sandbox's HTTP surface, spoken to with raw requests. */
 

@@ -1,5 +1,5 @@
 import type { CaptureRequest } from '../../../src/api/types';
-import { SandboxStore } from '../../../src/sandbox/store';
+import { SandboxStore } from '../../../tools/sandbox/store';
 
 const req = (captureRequestId: string, value: string, currency = 'USD', paymentId = 'pay-1'): CaptureRequest => ({
   captureRequestId,

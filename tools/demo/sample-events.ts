@@ -1,4 +1,4 @@
-import type { CaptureRequested } from '../events/types.generated';
+import type { CaptureRequested } from '../../src/events/types.generated';
 
 export interface SampleRecord {
   key: string | null;

@@ -1,4 +1,4 @@
-import type { CaptureRequest } from '../api/types';
+import type { CaptureRequest } from '../../src/api/types';
 import { resultBody, SANDBOX_MARK, successBody } from './responses';
 import type { SandboxStore } from './store';
 

@@ -1,10 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPair } from '../api/keys';
-import { signMessage, verifyMessage } from '../api/signing';
-import { CAPTURE_PATH, type CaptureRequest } from '../api/types';
-import { validateCaptureRequest } from '../api/validate';
+import { generateKeyPair } from '../../src/api/keys';
+import { signMessage, verifyMessage } from '../../src/api/signing';
+import { CAPTURE_PATH, type CaptureRequest } from '../../src/api/types';
+import { validateCaptureRequest } from '../../src/api/validate';
 import { PerSecondCapacity } from './capacity';
 import { resultBody } from './responses';
 import { planCapture } from './scenarios';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CaptureRequest, CaptureStatus } from '../api/types';
+import type { CaptureRequest, CaptureStatus } from '../../src/api/types';
 import { resultBody, successBody } from './responses';
 
 /** The sandbox's state: payments, captures by captureRequestId (the idempotency key), and stats. */

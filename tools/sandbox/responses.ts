@@ -1,4 +1,4 @@
-import type { CaptureRequest, CaptureStatus } from '../api/types';
+import type { CaptureRequest, CaptureStatus } from '../../src/api/types';
 
 /**
  * Response bodies as the API sends them, serialised once so replays are byte-identical. Each one

@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { generateKeyPair, loadPrivateKey, loadPublicKey } from '../api/keys';
+import { generateKeyPair, loadPrivateKey, loadPublicKey } from '../../src/api/keys';
 import { startSandbox, type SandboxOptions } from './server';
 
 export type CliCommand =

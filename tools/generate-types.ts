@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AvroRecordSchema, EVENT_NAMES, readSchema } from './schema-files';
+import { AvroRecordSchema, EVENT_NAMES, readSchema } from '../src/events/schema-files';
 
 /**
  * Renders `types.generated.ts` from the `.avsc` files, so the TypeScript event types cannot drift
@@ -43,7 +43,7 @@ function renderType(type: unknown, emitted: Map<string, string>): string {
   }
 }
 
-export const GENERATED_TYPES_FILE = path.join(__dirname, 'types.generated.ts');
+export const GENERATED_TYPES_FILE = path.join(__dirname, '..', 'src', 'events', 'types.generated.ts');
 
 if (require.main === module) {
   writeFileSync(GENERATED_TYPES_FILE, renderTypes());

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { sleep } from '../util/sleep';
+import { sleep } from '../../src/util/sleep';
 
 /** A background Java process the stack started, remembered by a pid file so `down` stops only its own. */
 export interface ManagedProcess {
