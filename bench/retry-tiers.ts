@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Message } from 'kafkajs';
-import { retryTiers } from '../src/config/config';
+import { loadTopicSettings } from '../src/config/config';
 import { EventCodec } from '../src/events/event-codec';
 import type { CaptureRequested } from '../src/events/types.generated';
 import { RETRY_HEADERS, retryHeaders } from '../src/retry/retry-headers';
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   const kafka = benchKafka(stack.brokers);
   const codec = EventCodec.forUrl(stack.registryUrl);
   const topics = freshTopics('bench-tiers');
-  const tiers = retryTiers({ TOPIC_RETRY: topics.retry });
+  const tiers = loadTopicSettings({ TOPIC_RETRY: topics.retry }).tiers;
   const [shortest, longest] = [tiers[0], tiers[tiers.length - 1]];
   log(`retry tiers bench · ${pending} pending in ${longest.topic} + ${nearCount} due ${shortest.label} later through ${shortest.topic} · K=${partitions} · ${gitDescribe()}`);
   const workers: Proc[] = [];

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
 import { createKafka } from '../../src/app/kafka-client';
-import { retryTiers, type TopicNames } from '../../src/config/config';
+import { loadTopicSettings, type TopicNames } from '../../src/config/config';
 import { loadKafkaConnection } from '../../src/config/connection';
 import { EventCodec } from '../../src/events/event-codec';
 import type { CaptureRequested } from '../../src/events/types.generated';
@@ -30,7 +30,7 @@ export function freshTopics(prefix: string): BenchTopics {
 
 /** Every topic of a set, the retry tiers included (the worker's default RETRY_TIERS unless the environment sets it). */
 export function topicList(t: TopicNames): string[] {
-  const tiers = retryTiers({ TOPIC_RETRY: t.retry, RETRY_TIERS: process.env.RETRY_TIERS }).map((tier) => tier.topic);
+  const tiers = loadTopicSettings({ TOPIC_RETRY: t.retry, RETRY_TIERS: process.env.RETRY_TIERS }).tiers.map((tier) => tier.topic);
   return [t.requested, t.succeeded, t.failed, t.unknown, t.retry, ...tiers, t.dlq];
 }
 

@@ -66,6 +66,8 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
     ready: async () => worker.ready && (await registry.reachable()),
   });
   const lag = startLagReporter(kafka, config, metrics, () => worker.ownedPartitions);
+  // A misspelt variable falls back to its default: said once, loudly, at start.
+  for (const warning of config.warnings) logger.warn(warning);
   logger.info(
     {
       tracing: tracing.enabled,

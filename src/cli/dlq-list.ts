@@ -1,4 +1,3 @@
-import { topicNames } from '../config/config';
 import { connectCli } from './connect';
 import { dlqEntry, type DlqEntry } from './dlq-records';
 import { readTopics } from './topic-reader';
@@ -44,8 +43,8 @@ export async function runDlqList(args: string[], env: NodeJS.ProcessEnv = proces
   const samples = Number(values.samples ?? 3);
   if (!Number.isInteger(samples) || samples < 0) throw new UsageError(`--samples: "${values.samples}" is not a whole number`, 'dlq list');
   const since = values.since === undefined ? undefined : parseSince(values.since, 'dlq list');
-  const topic = topicNames(env).dlq;
-  const { kafka, clientId } = await connectCli('capture-worker-dlq', env);
+  const { kafka, clientId, settings } = await connectCli('capture-worker-dlq', env);
+  const topic = settings.topics.dlq;
   const summary: DlqSummary = { total: 0, reasons: {} };
   await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, (record) => addToSummary(summary, dlqEntry(record), samples));
   console.log(values.json ? JSON.stringify(summary) : summaryText(topic, summary));

@@ -1,7 +1,6 @@
 import readline from 'node:readline';
 import type { Message } from 'kafkajs';
 import { validateCaptureRequest } from '../api/validate';
-import { topicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
 import { connectCli } from './connect';
@@ -55,8 +54,8 @@ export function parseRequestLine(line: string, now = Date.now()): { key: string;
 /** `capture-worker produce`: JSON lines on stdin → CaptureRequested events; invalid lines are reported and skipped. */
 export async function runProduce(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!parseCommand(produceCommand, args)) return;
-  const topics = topicNames(env);
-  const { kafka, registry } = await connectCli('capture-worker-produce', env);
+  const { kafka, registry, settings } = await connectCli('capture-worker-produce', env);
+  const topics = settings.topics;
   const codec = EventCodec.forRegistry(registry);
   await codec.useSubject('CaptureRequested', topics.requested);
   const producer = kafka.producer({ idempotent: true });

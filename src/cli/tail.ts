@@ -1,4 +1,3 @@
-import { topicNames, type TopicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { EventName } from '../events/schema-files';
 import { connectCli } from './connect';
@@ -80,9 +79,8 @@ export async function runTail(args: string[], env: NodeJS.ProcessEnv = process.e
   if (!values) return;
   const roles = tailRoles(values.topic);
   const since = values.since === undefined ? undefined : parseSince(values.since, 'tail');
-  const topics: TopicNames = topicNames(env);
-  const byTopic = new Map(roles.map((role) => [topics[role], ROLES[role]]));
-  const { kafka, registry, clientId } = await connectCli('capture-worker-tail', env);
+  const { kafka, registry, clientId, settings } = await connectCli('capture-worker-tail', env);
+  const byTopic = new Map(roles.map((role) => [settings.topics[role], ROLES[role]]));
   const codec = EventCodec.forRegistry(registry);
   await readTopics(kafka, { topics: [...byTopic.keys()], groupPrefix: clientId, since, follow: values.follow, stop: values.follow ? signalled() : undefined }, async (record) => {
     if (values.key !== undefined && record.key?.toString() !== values.key) return;

@@ -1,4 +1,3 @@
-import { topicNames } from '../config/config';
 import { EventCodec } from '../events/event-codec';
 import type { CaptureUnknown } from '../events/types.generated';
 import { connectCli } from './connect';
@@ -34,8 +33,8 @@ export async function runUnknowns(args: string[], env: NodeJS.ProcessEnv = proce
   const values = parseCommand(unknownsCommand, args);
   if (!values) return;
   const since = values.since === undefined ? undefined : parseSince(values.since, 'unknowns');
-  const topic = topicNames(env).unknown;
-  const { kafka, registry, clientId } = await connectCli('capture-worker-unknowns', env);
+  const { kafka, registry, clientId, settings } = await connectCli('capture-worker-unknowns', env);
+  const topic = settings.topics.unknown;
   const codec = EventCodec.forRegistry(registry);
   let count = 0;
   await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, async (record) => {

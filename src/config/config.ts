@@ -1,7 +1,10 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { KeySource } from '../api/keys';
 import { parseTiers, type RetryTier } from '../retry/tiers';
 import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
+import type { TopicLayout } from '../app/topics';
+import { SETTINGS, workerSchema, type WorkerEnv } from './settings';
+import { unknownVariables } from './environment';
 
 export { ConfigError };
 
@@ -19,78 +22,25 @@ export type TopicRole = keyof typeof topics;
 export type TopicNames = Record<TopicRole, string>;
 
 /** One delay topic per tier, `<TOPIC_RETRY>.<label>`; see src/retry/tiers.ts. */
-export const DEFAULT_RETRY_TIERS = '1s,5s,30s,2m,5m';
+export const DEFAULT_RETRY_TIERS = SETTINGS.RETRY_TIERS.fallback;
 
-const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
-const url = z.url({ protocol: /^https?$/ });
-
-// Kafka and registry connection settings (KAFKA_*, SCHEMA_REGISTRY_*) are read by ./connection.
-const schema = z.object({
-  ANTOM_BASE_URL: url,
-  // The capture sandbox answers as the vendor and moves no money: only allowed when said so.
-  ANTOM_SANDBOX: z.enum(['true', 'false']).default('false'),
-  ANTOM_CLIENT_ID: z.string().min(1),
-  ANTOM_KEY_VERSION: z.string().regex(/^\d+$/).default('1'),
-  ANTOM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
-  ANTOM_PRIVATE_KEY: z.string().min(1).optional(),
-  ANTOM_PUBLIC_KEY_FILE: z.string().min(1).optional(),
-  ANTOM_PUBLIC_KEY: z.string().min(1).optional(),
-  GROUP_ID: z.string().min(1).default('capture-worker'),
-  // Each partition's producer is `<prefix>.<topic>.<partition>`: Kafka's transactional id charset, kept short.
-  TRANSACTIONAL_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,120}$/, 'letters, digits, ".", "_" and "-" only (at most 120)')
-    .optional(),
-  MAX_IN_FLIGHT: int(1, 500),
-  API_TIMEOUT_MS: int(100, 10_000),
-  // Defaults to MAX_IN_FLIGHT: a call queued for a connection would spend its timeout waiting.
-  API_CONNECTIONS: z.coerce.number().int().min(1).optional(),
-  // The adaptive limit on concurrent calls starts at INITIAL, never goes below MIN, never above MAX_IN_FLIGHT.
-  API_CONCURRENCY_MIN: int(1, 2),
-  API_CONCURRENCY_INITIAL: int(1, 10),
-  API_LATENCY_TOLERANCE: z.coerce.number().min(1.1).max(10).default(2),
-  // While the vendor refuses the merchant configuration, one call probes it this often.
-  API_HALT_PROBE_MS: int(1_000, 30_000),
-  RETRY_BASE_DELAY_MS: int(1, 1_000),
-  RETRY_MAX_DELAY_MS: int(1, 300_000),
-  RETRY_MAX_ATTEMPTS: int(1, 12),
-  RETRY_DEADLINE_MS: int(1, 24 * 3600_000),
-  RETRY_TIERS: z.string().min(1).default(DEFAULT_RETRY_TIERS),
-  TRANSACTION_MAX_RECORDS: int(1, 500),
-  TRANSACTION_LINGER_MS: int(0, 20),
-  TRANSACTION_MAX_BYTES: int(1024, 512 * 1024),
-  MAX_RECORD_BYTES: int(1024, 256 * 1024),
-  SHUTDOWN_GRACE_MS: int(0, 30_000),
-  // How long a starting worker waits for an unreachable broker (a restart, a rolling upgrade) before it exits.
-  KAFKA_START_TIMEOUT_MS: int(1_000, 300_000),
-  // /healthz fails (so Kubernetes restarts the pod) when the consumer stops polling, or records stop settling while the API is callable.
-  LIVENESS_POLL_MS: int(5_000, 60_000),
-  LIVENESS_PROGRESS_MS: int(10_000, 300_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // The share of successful outcomes that get an info line (failures, unknowns and DLQ records always do).
-  LOG_SUCCESS_SAMPLE: z.coerce.number().min(0).max(1).default(1),
-  HTTP_PORT: int(0, 9464),
-  TOPIC_PARTITIONS: int(1, 12),
-  TOPIC_REPLICATION_FACTOR: int(1, 3),
-  TOPIC_MIN_INSYNC_REPLICAS: int(1, 2),
-  ...(Object.fromEntries(Object.values(topics).map(([variable, fallback]) => [variable, z.string().min(1).default(fallback)])) as Record<(typeof topics)[TopicRole][0], z.ZodDefault<z.ZodString>>),
-});
-
-type Env = z.infer<typeof schema>;
+type Env = WorkerEnv;
 
 export interface WorkerConfig {
   kafka: KafkaConnection & {
     groupId: string;
     /** The same for every instance of a group, so a partition's new owner fences its previous one. */
     transactionalIdPrefix: string;
+    consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; fetchMaxWaitMs: number; partitionsConcurrency: number };
   };
   schemaRegistry: RegistryConnection;
   topics: TopicNames;
-  topicLayout: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
+  topicLayout: TopicLayout;
   api: { baseUrl: string; clientId: string; keyVersion: string; privateKey: KeySource; vendorPublicKey: KeySource; timeoutMs: number; connections: number; haltProbeMs: number; sandbox: boolean };
   maxInFlight: number;
   /** The adaptive limit on concurrent API calls; its maximum is maxInFlight. */
   concurrency: { min: number; initial: number; latencyTolerance: number };
+  breaker: { windowSize: number; minCalls: number; faultRatio: number; openMs: number; maxOpenMs: number };
   retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number; deadlineMs: number; tiers: RetryTier[] };
   transaction: { maxRecords: number; lingerMs: number; maxBytes: number };
   /** Larger request values go to the DLQ: their outcomes might not fit the broker's message limit. */
@@ -103,6 +53,8 @@ export interface WorkerConfig {
   logLevel: Env['LOG_LEVEL'];
   logSuccessShare: number;
   httpPort: number;
+  /** Variables that look like settings but are none (typos); logged at start, not fatal. */
+  warnings: string[];
 }
 
 export interface TracingSettings {
@@ -122,12 +74,48 @@ export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undef
 }
 
 /** A topic used for two roles would loop records (a retry topic read as requests) or mix outcomes. */
-function topicClashes(value: Env, tiers: RetryTier[]): string[] {
+function topicClashes(value: TopicEnv, tiers: RetryTier[]): string[] {
   const users = new Map<string, string[]>();
   const use = (topic: string, variable: string) => users.set(topic, [...(users.get(topic) ?? []), variable]);
   for (const [variable] of Object.values(topics)) use(value[variable], variable);
   for (const tier of tiers) use(tier.topic, `RETRY_TIERS (${tier.label})`);
   return [...users].filter(([, variables]) => variables.length > 1).map(([topic, variables]) => `${variables.join(', ')}: all name topic ${topic}; every role needs a topic of its own`);
+}
+
+const TOPIC_VARIABLES = ['RETRY_TIERS', 'TOPIC_PARTITIONS', 'TOPIC_REPLICATION_FACTOR', 'TOPIC_MIN_INSYNC_REPLICAS', ...Object.values(topics).map(([variable]) => variable)] as const;
+const topicSchema = workerSchema.pick(Object.fromEntries(TOPIC_VARIABLES.map((name) => [name, true])) as { [K in (typeof TOPIC_VARIABLES)[number]]: true });
+type TopicEnv = z.infer<typeof topicSchema>;
+
+export interface TopicSettings {
+  topics: TopicNames;
+  /** The delay topics of RETRY_TIERS, shortest first. */
+  tiers: RetryTier[];
+  /** For the topics `init` creates. */
+  layout: TopicLayout;
+}
+
+function readTopicSettings(value: TopicEnv, problems: string[]): TopicSettings {
+  let tiers: RetryTier[] = [];
+  try {
+    tiers = parseTiers(value.RETRY_TIERS, value.TOPIC_RETRY);
+  } catch (error) {
+    problems.push(`RETRY_TIERS: ${(error as Error).message}`);
+  }
+  problems.push(...topicClashes(value, tiers));
+  return {
+    topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
+    tiers,
+    layout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
+  };
+}
+
+/** The topic part of the configuration, validated as the worker validates it, for the CLIs that create, write or read topics. */
+export function loadTopicSettings(env: NodeJS.ProcessEnv = process.env): TopicSettings {
+  const parsed = topicSchema.safeParse(env);
+  const problems = parsed.success ? [] : issues(parsed.error, env);
+  const settings = parsed.success ? readTopicSettings(parsed.data, problems) : undefined;
+  if (problems.length > 0 || !settings) throw new ConfigError(problems);
+  return settings;
 }
 
 /**
@@ -138,8 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
   const settings = new EnvSettings(env, options);
   const connection = readKafkaConnection(settings, 'capture-worker');
   const schemaRegistry = readRegistryConnection(settings);
-  const parsed = schema.safeParse(env);
-  const problems = [...settings.problems, ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${describe(issue, env)}`))];
+  const parsed = workerSchema.safeParse(env);
+  const problems = [...settings.problems, ...(parsed.success ? [] : issues(parsed.error, env))];
   const value = parsed.success ? parsed.data : undefined;
   for (const [file, inline] of [
     ['ANTOM_PRIVATE_KEY_FILE', 'ANTOM_PRIVATE_KEY'],
@@ -147,27 +135,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
   ] as const) {
     if (!env[file] && !env[inline]) problems.push(`${file}: required (or set ${inline} to the key itself)`);
   }
-  if (value && value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
-  if (value && value.API_CONCURRENCY_INITIAL < value.API_CONCURRENCY_MIN) problems.push('API_CONCURRENCY_INITIAL: must be at least API_CONCURRENCY_MIN');
-  let tiers: RetryTier[] = [];
-  if (value) {
-    try {
-      tiers = parseTiers(value.RETRY_TIERS, value.TOPIC_RETRY);
-    } catch (error) {
-      problems.push(`RETRY_TIERS: ${(error as Error).message}`);
-    }
-    if (value.ANTOM_SANDBOX !== 'true' && value.ANTOM_BASE_URL.startsWith('http://')) {
-      problems.push('ANTOM_BASE_URL: the vendor API is https; http:// is only for the capture sandbox, with ANTOM_SANDBOX=true');
-    }
-    problems.push(...topicClashes(value, tiers));
-  }
-  if (problems.length > 0 || !value) throw new ConfigError(problems);
+  if (value) problems.push(...crossChecks(value));
+  const topicSettings = value && readTopicSettings(value, problems);
+  if (problems.length > 0 || !value || !topicSettings) throw new ConfigError(problems);
 
   return {
-    kafka: { ...connection, groupId: value.GROUP_ID, transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID },
+    kafka: {
+      ...connection,
+      groupId: value.GROUP_ID,
+      transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID,
+      consumer: {
+        sessionTimeoutMs: value.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: value.KAFKA_HEARTBEAT_INTERVAL_MS,
+        fetchMaxWaitMs: value.KAFKA_FETCH_MAX_WAIT_MS,
+        partitionsConcurrency: value.KAFKA_PARTITIONS_CONCURRENCY,
+      },
+    },
     schemaRegistry,
-    topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
-    topicLayout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
+    topics: topicSettings.topics,
+    topicLayout: topicSettings.layout,
     api: {
       baseUrl: value.ANTOM_BASE_URL,
       clientId: value.ANTOM_CLIENT_ID,
@@ -185,12 +171,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
       initial: Math.min(value.API_CONCURRENCY_INITIAL, value.MAX_IN_FLIGHT),
       latencyTolerance: value.API_LATENCY_TOLERANCE,
     },
+    breaker: { windowSize: value.BREAKER_WINDOW, minCalls: value.BREAKER_MIN_CALLS, faultRatio: value.BREAKER_FAULT_RATIO, openMs: value.BREAKER_OPEN_MS, maxOpenMs: value.BREAKER_MAX_OPEN_MS },
     retry: {
       baseDelayMs: value.RETRY_BASE_DELAY_MS,
       maxDelayMs: value.RETRY_MAX_DELAY_MS,
       maxAttempts: value.RETRY_MAX_ATTEMPTS,
       deadlineMs: value.RETRY_DEADLINE_MS,
-      tiers,
+      tiers: topicSettings.tiers,
     },
     transaction: { maxRecords: value.TRANSACTION_MAX_RECORDS, lingerMs: value.TRANSACTION_LINGER_MS, maxBytes: value.TRANSACTION_MAX_BYTES },
     maxRecordBytes: value.MAX_RECORD_BYTES,
@@ -201,26 +188,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
     logLevel: value.LOG_LEVEL,
     logSuccessShare: value.LOG_SUCCESS_SAMPLE,
     httpPort: value.HTTP_PORT,
+    warnings: unknownVariables(env),
   };
 }
 
-/** The retry tier topics, for the CLIs that create or read them. */
-export function retryTiers(env: NodeJS.ProcessEnv = process.env): RetryTier[] {
-  return parseTiers(env.RETRY_TIERS || DEFAULT_RETRY_TIERS, topicNames(env).retry);
-}
-
-/** Topic-only settings, for the CLIs that talk to Kafka but not to the API. */
-export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
-  return Object.fromEntries(Object.entries(topics).map(([role, [variable, fallback]]) => [role, env[variable] || fallback])) as TopicNames;
+/** Relations between settings that each look valid on their own. */
+function crossChecks(value: Env): string[] {
+  const problems: string[] = [];
+  if (value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
+  if (value.API_CONCURRENCY_INITIAL < value.API_CONCURRENCY_MIN) problems.push('API_CONCURRENCY_INITIAL: must be at least API_CONCURRENCY_MIN');
+  if (value.BREAKER_MAX_OPEN_MS < value.BREAKER_OPEN_MS) problems.push('BREAKER_MAX_OPEN_MS: must be at least BREAKER_OPEN_MS');
+  if (value.BREAKER_MIN_CALLS > value.BREAKER_WINDOW) problems.push('BREAKER_MIN_CALLS: must be at most BREAKER_WINDOW');
+  if (value.KAFKA_HEARTBEAT_INTERVAL_MS * 3 > value.KAFKA_SESSION_TIMEOUT_MS) problems.push('KAFKA_HEARTBEAT_INTERVAL_MS: must be at most a third of KAFKA_SESSION_TIMEOUT_MS');
+  if (value.ANTOM_SANDBOX !== 'true' && value.ANTOM_BASE_URL.startsWith('http://')) {
+    problems.push('ANTOM_BASE_URL: the vendor API is https; http:// is only for the capture sandbox, with ANTOM_SANDBOX=true');
+  }
+  return problems;
 }
 
 function keySource(name: string, file: string | undefined, pem: string | undefined): KeySource {
   return file ? { name: `${name}_FILE`, file } : { name, pem };
 }
 
-function describe(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
-  const variable = String(issue.path[0]);
-  if (env[variable] === undefined && issue.code === 'invalid_type') return 'required';
-  // Values are not echoed: a misplaced secret must not end up in a log line.
-  return issue.message;
+function issues(error: z.ZodError, env: NodeJS.ProcessEnv): string[] {
+  return error.issues.map((issue) => {
+    const variable = String(issue.path[0]);
+    // Values are not echoed: a misplaced secret must not end up in a log line.
+    return `${variable}: ${env[variable] === undefined && issue.code === 'invalid_type' ? 'required' : issue.message}`;
+  });
 }

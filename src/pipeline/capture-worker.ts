@@ -8,7 +8,7 @@ import type { Tracing } from '../observability/tracing';
 import { routeRetry, type RetryRoute } from '../retry/retry-route';
 import type { RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
-import { CircuitBreaker, CircuitState, DEFAULT_BREAKER } from './circuit-breaker';
+import { CircuitBreaker, CircuitState } from './circuit-breaker';
 import type { CompletionHandle } from './completion';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { InFlightWindow } from './in-flight-window';
@@ -32,9 +32,6 @@ export interface CaptureWorkerOptions {
 
 type Lifecycle = 'created' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
-const HEARTBEAT_EVERY_MS = 1000;
-// A killed instance's partitions move on after 10 s instead of KafkaJS's default 30 s.
-const SESSION_TIMEOUT_MS = 10_000;
 const ROOM_POLL_MS = 20;
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open', 'halted'];
 const SHORT_WAIT_MS = 200;
@@ -58,6 +55,8 @@ export class CaptureWorker {
   private crashed: Error | undefined;
   /** Retry topics and their tier (null: the single retry topic of earlier releases). */
   private readonly retrySources: ReadonlyMap<string, RetryTier | null>;
+  /** A batch waiting for room heartbeats this often, to keep its group membership. */
+  private readonly heartbeatMs: number;
   /** Last time a record settled, or work began after the window was empty (see liveness). */
   private lastProgressAt = Date.now();
   private readonly releaseSlot = () => {
@@ -70,13 +69,14 @@ export class CaptureWorker {
     const { config, kafka, logger } = o;
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
+    this.heartbeatMs = config.kafka.consumer.heartbeatIntervalMs;
     this.retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
     this.admin = kafka.admin();
     this.limiter = new ConcurrencyLimiter({ ...config.concurrency, max: config.maxInFlight }, ({ limit, pacePerSec }) => {
       this.metrics.apiConcurrencyLimit.set(limit);
       this.metrics.apiPace.set(pacePerSec ?? 0);
     });
-    this.breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
+    this.breaker = new CircuitBreaker({ ...config.breaker, haltProbeMs: config.api.haltProbeMs }, (state) => this.onCircuit(state));
     this.showCircuit(this.breaker.state);
     this.processor = new RecordProcessor({
       config,
@@ -96,7 +96,7 @@ export class CaptureWorker {
         this.intake.resumePartition(topic, partition);
       },
       logger,
-      fencedReopenMs: SESSION_TIMEOUT_MS,
+      fencedReopenMs: config.kafka.consumer.sessionTimeoutMs,
       onOwners: (count) => this.metrics.partitionsOwned.set(count),
     });
     this.intake = new Intake(
@@ -104,9 +104,7 @@ export class CaptureWorker {
       {
         groupId: config.kafka.groupId,
         topics: [config.topics.requested, ...this.retrySources.keys()],
-        sessionTimeoutMs: SESSION_TIMEOUT_MS,
-        heartbeatIntervalMs: 1_000,
-        partitionsConsumedConcurrently: 16,
+        ...config.kafka.consumer,
       },
       {
         onAssignment: (assignment, memberId) => {
@@ -223,7 +221,7 @@ export class CaptureWorker {
       }
       while (!owner.progress.hasRoomFor(offset)) {
         await sleep(ROOM_POLL_MS);
-        if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
+        if (Date.now() - lastHeartbeat > this.heartbeatMs) await beat();
         if (halted()) return;
       }
       let route = source === undefined ? undefined : routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
@@ -235,7 +233,7 @@ export class CaptureWorker {
         if (halted()) return;
         route = routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
       }
-      while (!(await this.window.acquireWithin(HEARTBEAT_EVERY_MS))) {
+      while (!(await this.window.acquireWithin(this.heartbeatMs))) {
         await beat();
         if (halted()) return;
       }
@@ -247,7 +245,7 @@ export class CaptureWorker {
       this.metrics.consumed.inc({ topic: batch.topic });
       this.metrics.inFlight.set(this.window.inFlight);
       void this.guard(this.setOff(handle, route, owner.progress.wasCompletedBefore(offset)));
-      if (Date.now() - lastHeartbeat > HEARTBEAT_EVERY_MS) await beat();
+      if (Date.now() - lastHeartbeat > this.heartbeatMs) await beat();
     }
   }
 
@@ -274,7 +272,7 @@ export class CaptureWorker {
   private async ownerOf(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionOwner | undefined> {
     const opening = this.registry.owner(topic, partition);
     for (;;) {
-      const owner = await Promise.race([opening, sleep(HEARTBEAT_EVERY_MS).then(() => 'waiting' as const)]);
+      const owner = await Promise.race([opening, sleep(this.heartbeatMs).then(() => 'waiting' as const)]);
       if (owner !== 'waiting') return owner;
       await heartbeat();
     }

@@ -13,8 +13,6 @@ export interface CircuitBreakerOptions {
   haltProbeMs: number;
 }
 
-export const DEFAULT_BREAKER: CircuitBreakerOptions = { windowSize: 50, minCalls: 20, faultRatio: 0.5, openMs: 1000, maxOpenMs: 30_000, haltProbeMs: 30_000 };
-
 /**
  * Stops calling an API that answers mostly "unknown" (refused connections, timeouts, 5xx): calls
  * wait while the circuit is open instead of failing, one probe goes through when it half-opens,
@@ -38,7 +36,7 @@ export class CircuitBreaker {
   private readonly waiters: Array<() => void> = [];
 
   constructor(
-    private readonly options: CircuitBreakerOptions = DEFAULT_BREAKER,
+    private readonly options: CircuitBreakerOptions,
     private readonly onChange: (state: CircuitState) => void = () => undefined,
   ) {
     this.openFor = options.openMs;

@@ -5,7 +5,8 @@ export interface IntakeSettings {
   topics: string[];
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
-  partitionsConsumedConcurrently: number;
+  fetchMaxWaitMs: number;
+  partitionsConcurrency: number;
   /** Waits before each rejoin after KafkaJS gave up on its consumer; one more crash in a row ends the intake. */
   rejoinBackoffMs?: readonly number[];
 }
@@ -78,7 +79,7 @@ export class Intake {
     const consumer = this.kafka.consumer({
       groupId: this.settings.groupId,
       readUncommitted: false,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: this.settings.fetchMaxWaitMs,
       // Read-ahead per partition and per fetch: a retry tier's partition is fetched and dropped at
       // its first record not yet due, so what a fetch brings must stay small (KafkaJS: 1 MiB / 10 MiB).
       maxBytesPerPartition: 256 * 1024,
@@ -109,7 +110,7 @@ export class Intake {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently,
+      partitionsConsumedConcurrently: this.settings.partitionsConcurrency,
       eachBatch: (payload) => this.events.onBatch(payload),
     });
   }

@@ -100,7 +100,9 @@ TRANSACTIONAL_ID: {{ $c.transactionalIdPrefix | quote }}
 {{- end }}
 MAX_IN_FLIGHT: {{ $c.maxInFlight | int64 | quote }}
 API_TIMEOUT_MS: {{ $c.apiTimeoutMs | int64 | quote }}
+{{- if not (kindIs "invalid" $c.apiConnections) }}
 API_CONNECTIONS: {{ $c.apiConnections | int64 | quote }}
+{{- end }}
 {{- with $c.apiConcurrency }}
 {{- if not (kindIs "invalid" .min) }}
 API_CONCURRENCY_MIN: {{ .min | int64 | quote }}

@@ -1,4 +1,5 @@
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState, DEFAULT_BREAKER } from '../../../src/pipeline/circuit-breaker';
+import { loadConfig } from '../../../src/config/config';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '../../../src/pipeline/circuit-breaker';
 
 const OPTIONS: CircuitBreakerOptions = { windowSize: 10, minCalls: 4, faultRatio: 0.5, openMs: 1000, maxOpenMs: 5000, haltProbeMs: 3000 };
 
@@ -35,9 +36,17 @@ describe('CircuitBreaker', () => {
   });
 
   it('has sane defaults', () => {
-    expect(DEFAULT_BREAKER.minCalls).toBeLessThanOrEqual(DEFAULT_BREAKER.windowSize);
-    expect(DEFAULT_BREAKER.openMs).toBeLessThanOrEqual(DEFAULT_BREAKER.maxOpenMs);
-    expect(new CircuitBreaker().state).toBe('closed');
+    const { breaker: defaults } = loadConfig({
+      KAFKA_BROKERS: 'k:9092',
+      SCHEMA_REGISTRY_URL: 'http://r',
+      ANTOM_BASE_URL: 'https://a',
+      ANTOM_CLIENT_ID: 'c',
+      ANTOM_PRIVATE_KEY: 'k',
+      ANTOM_PUBLIC_KEY: 'k',
+    });
+    expect(defaults.minCalls).toBeLessThanOrEqual(defaults.windowSize);
+    expect(defaults.openMs).toBeLessThanOrEqual(defaults.maxOpenMs);
+    expect(new CircuitBreaker({ ...defaults, haltProbeMs: 30_000 }).state).toBe('closed');
   });
 
   it('gives no verdict before minCalls, however many faults', () => {

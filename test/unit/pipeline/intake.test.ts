@@ -29,7 +29,7 @@ function setup(backoff = [5, 5]) {
   const seen = { assignments: [] as string[], rejoins: [] as number[], crashes: [] as Error[] };
   const intake = new Intake(
     kafka,
-    { groupId: 'g', topics: ['t'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, partitionsConsumedConcurrently: 1, rejoinBackoffMs: backoff },
+    { groupId: 'g', topics: ['t'], sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, partitionsConcurrency: 1, fetchMaxWaitMs: 50, rejoinBackoffMs: backoff },
     {
       onAssignment: (_a, memberId) => void seen.assignments.push(memberId),
       onRejoin: (_e, attempt) => void seen.rejoins.push(attempt),

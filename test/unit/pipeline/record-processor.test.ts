@@ -3,7 +3,9 @@ import type { CaptureRequest, CaptureResult } from '../../../src/api/types';
 import { UndecodableRecordError } from '../../../src/events/event-codec';
 import type { CaptureRequested } from '../../../src/events/types.generated';
 import { createLogger } from '../../../src/observability/logger';
-import { CircuitBreaker, DEFAULT_BREAKER } from '../../../src/pipeline/circuit-breaker';
+import { CircuitBreaker } from '../../../src/pipeline/circuit-breaker';
+
+const BREAKER = { windowSize: 50, minCalls: 20, faultRatio: 0.5, openMs: 1000, maxOpenMs: 30_000 };
 import { WorkerMetrics } from '../../../src/observability/metrics';
 import { CompletionHandle, type CompletionSink, type OutputRecord } from '../../../src/pipeline/completion';
 import { RecordProcessor, type ProcessorDeps } from '../../../src/pipeline/record-processor';
@@ -275,7 +277,7 @@ describe('CompletionHandle', () => {
     it.each(['ACCESS_DENIED', 'INVALID_SIGNATURE', 'INVALID_CLIENT', 'INVALID_API', 'OAUTH_FAIL', 'METHOD_NOT_SUPPORTED'])(
       '%s fails no capture: the calls halt and the same request is sent again by the probe',
       async (code) => {
-        const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+        const breaker = new CircuitBreaker({ ...BREAKER, haltProbeMs: 20 });
         let answers = 0;
         const { processor, calls, metrics } = setup(async () => (++answers <= 2 ? refused(code) : ok), undefined, { breaker });
         const sink = new FakeSink();
@@ -291,7 +293,7 @@ describe('CompletionHandle', () => {
     );
 
     it('an answer from the capture sandbox to a worker not set up for it halts the calls too', async () => {
-      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+      const breaker = new CircuitBreaker({ ...BREAKER, haltProbeMs: 20 });
       const sandboxAnswer: CaptureResult = { status: 'F', resultCode: 'LOCAL_SANDBOX_ANSWER', resultMessage: 'the capture sandbox answered', local: true };
       let answers = 0;
       const { processor } = setup(async () => (++answers === 1 ? sandboxAnswer : ok), undefined, { breaker });
@@ -303,7 +305,7 @@ describe('CompletionHandle', () => {
     });
 
     it('a record given up while the calls are halted publishes nothing and frees its slot', async () => {
-      const breaker = new CircuitBreaker({ ...DEFAULT_BREAKER, haltProbeMs: 20 });
+      const breaker = new CircuitBreaker({ ...BREAKER, haltProbeMs: 20 });
       let stopping = false;
       const { processor, calls } = setup(
         async () => {
