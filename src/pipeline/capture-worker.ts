@@ -1,13 +1,14 @@
-import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
 import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { judgeLiveness, type LivenessBounds, type LivenessVerdict } from '../observability/liveness';
 import { WorkerMetrics } from '../observability/metrics';
 import type { Tracing } from '../observability/tracing';
-import { routeRetry, type RetryRoute } from '../retry/retry-route';
+import type { RetryRoute } from '../retry/retry-route';
 import type { RetryTier } from '../retry/tiers';
 import { sleep } from '../util/sleep';
+import { admitBatch, type AdmissionContext } from './batch-admission';
 import { CircuitBreaker, CircuitState } from './circuit-breaker';
 import type { CompletionHandle } from './completion';
 import { ConcurrencyLimiter } from './concurrency-limiter';
@@ -32,9 +33,7 @@ export interface CaptureWorkerOptions {
 
 type Lifecycle = 'created' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
-const ROOM_POLL_MS = 20;
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open', 'halted'];
-const SHORT_WAIT_MS = 200;
 
 /**
  * CaptureRequested → capture API → outcome events. Records are admitted into a bounded in-flight
@@ -53,9 +52,7 @@ export class CaptureWorker {
   private readonly limiter: ConcurrencyLimiter;
   private lifecycle: Lifecycle = 'created';
   private crashed: Error | undefined;
-  /** Retry topics and their tier (null: the single retry topic of earlier releases). */
-  private readonly retrySources: ReadonlyMap<string, RetryTier | null>;
-  /** A batch waiting for room heartbeats this often, to keep its group membership. */
+  private readonly admission: AdmissionContext;
   private readonly heartbeatMs: number;
   /** Last time a record settled, or work began after the window was empty (see liveness). */
   private lastProgressAt = Date.now();
@@ -70,7 +67,15 @@ export class CaptureWorker {
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
     this.heartbeatMs = config.kafka.consumer.heartbeatIntervalMs;
-    this.retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
+    const retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
+    this.admission = {
+      window: this.window,
+      heartbeatMs: this.heartbeatMs,
+      retry: config.retry,
+      retrySources,
+      running: () => this.lifecycle === 'running',
+      admitted: (owner, message, route) => this.admit(owner, message, route),
+    };
     this.admin = kafka.admin();
     this.limiter = new ConcurrencyLimiter({ ...config.concurrency, max: config.maxInFlight }, ({ limit, pacePerSec }) => {
       this.metrics.apiConcurrencyLimit.set(limit);
@@ -103,7 +108,7 @@ export class CaptureWorker {
       kafka,
       {
         groupId: config.kafka.groupId,
-        topics: [config.topics.requested, ...this.retrySources.keys()],
+        topics: [config.topics.requested, ...retrySources.keys()],
         ...config.kafka.consumer,
       },
       {
@@ -198,55 +203,27 @@ export class CaptureWorker {
     });
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const owner = await this.ownerOf(batch.topic, batch.partition, heartbeat);
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const owner = await this.ownerOf(topic, partition, payload.heartbeat);
     // No open owner (reopening after a fence or failure, or no longer ours): stop fetching it
     // rather than refetch in a loop; opening an owner resumes it.
-    if (!owner) return this.intake.pausePartition(batch.topic, batch.partition);
-    // undefined: the request topic; null: the single retry topic of earlier releases; else a tier.
-    const source = this.retrySources.get(batch.topic);
-    const halted = () => !isRunning() || isStale() || this.lifecycle !== 'running' || !owner.active;
-    let lastHeartbeat = Date.now();
-    const beat = async () => {
-      await heartbeat();
-      lastHeartbeat = Date.now();
-    };
-    const { retry } = this.o.config;
-    for (const message of batch.messages) {
-      if (halted()) return;
-      const offset = Number(message.offset);
-      if (!owner.progress.isNew(offset)) {
-        resolveOffset(message.offset);
-        continue;
-      }
-      while (!owner.progress.hasRoomFor(offset)) {
-        await sleep(ROOM_POLL_MS);
-        if (Date.now() - lastHeartbeat > this.heartbeatMs) await beat();
-        if (halted()) return;
-      }
-      let route = source === undefined ? undefined : routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
-      while (route?.kind === 'wait') {
-        const wait = route.dueAt - Date.now();
-        // A long wait pauses the partition (refetched when due); a short one is not worth a refetch.
-        if (wait > SHORT_WAIT_MS) return owner.waitUntil(route.dueAt);
-        await sleep(Math.max(0, wait));
-        if (halted()) return;
-        route = routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
-      }
-      while (!(await this.window.acquireWithin(this.heartbeatMs))) {
-        await beat();
-        if (halted()) return;
-      }
-      if (this.window.inFlight === 1) this.lastProgressAt = Date.now();
-      const handle = owner.dispatch(message);
-      if (!handle) return this.releaseSlot();
-      handle.holdSlot(this.releaseSlot);
-      resolveOffset(message.offset);
-      this.metrics.consumed.inc({ topic: batch.topic });
-      this.metrics.inFlight.set(this.window.inFlight);
-      void this.guard(this.setOff(handle, route, owner.progress.wasCompletedBefore(offset)));
-      if (Date.now() - lastHeartbeat > this.heartbeatMs) await beat();
+    if (!owner) return this.intake.pausePartition(topic, partition);
+    await admitBatch(this.admission, owner, payload);
+  }
+
+  private admit(owner: PartitionOwner, message: KafkaMessage, route: RetryRoute | undefined): boolean {
+    if (this.window.inFlight === 1) this.lastProgressAt = Date.now();
+    const handle = owner.dispatch(message);
+    if (!handle) {
+      this.releaseSlot();
+      return false;
     }
+    handle.holdSlot(this.releaseSlot);
+    this.metrics.consumed.inc({ topic: owner.topic });
+    this.metrics.inFlight.set(this.window.inFlight);
+    void this.guard(this.setOff(handle, route, owner.progress.wasCompletedBefore(Number(message.offset))));
+    return true;
   }
 
   /** Sets a dispatched record on its way: skip, call, forward or dead-letter. */

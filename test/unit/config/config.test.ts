@@ -1,14 +1,5 @@
 import { ConfigError, loadConfig } from '../../../src/config/config';
-
-const valid = {
-  KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
-  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7',
-  ANTOM_BASE_URL: 'http://127.0.0.1:8080',
-  ANTOM_SANDBOX: 'true',
-  ANTOM_CLIENT_ID: 'SANDBOX_5X00000000000000',
-  ANTOM_PRIVATE_KEY_FILE: '/keys/merchant-private.pem',
-  ANTOM_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
-};
+import { valid } from './valid-env';
 
 describe('loadConfig', () => {
   it('applies the contract defaults and parses lists and numbers', () => {

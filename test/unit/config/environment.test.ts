@@ -1,14 +1,6 @@
 import { loadConfig, loadTopicSettings } from '../../../src/config/config';
 import { toEnv, unknownVariables } from '../../../src/config/environment';
-
-const valid = {
-  KAFKA_BROKERS: '127.0.0.1:9092',
-  SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',
-  ANTOM_BASE_URL: 'https://open-na-global.alipay.com',
-  ANTOM_CLIENT_ID: 'c',
-  ANTOM_PRIVATE_KEY: 'k',
-  ANTOM_PUBLIC_KEY: 'k',
-};
+import { valid } from './valid-env';
 
 describe('unknownVariables', () => {
   it('names a misspelt setting and the setting it is close to', () => {
