@@ -1,5 +1,6 @@
 import { loadConfig } from '../../../src/config/config';
 import { valid } from '../config/valid-env';
+import { valid } from '../config/valid-env';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '../../../src/pipeline/circuit-breaker';
 
 const OPTIONS: CircuitBreakerOptions = { windowSize: 10, minCalls: 4, faultRatio: 0.5, openMs: 1000, maxOpenMs: 5000, haltProbeMs: 3000 };
@@ -37,14 +38,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('has sane defaults', () => {
-    const { breaker: defaults } = loadConfig({
-      KAFKA_BROKERS: 'k:9092',
-      SCHEMA_REGISTRY_URL: 'http://r',
-      ANTOM_BASE_URL: 'https://a',
-      ANTOM_CLIENT_ID: 'c',
-      ANTOM_PRIVATE_KEY: 'k',
-      ANTOM_PUBLIC_KEY: 'k',
-    });
+    const { breaker: defaults } = loadConfig(valid);
     expect(defaults.minCalls).toBeLessThanOrEqual(defaults.windowSize);
     expect(defaults.openMs).toBeLessThanOrEqual(defaults.maxOpenMs);
     expect(new CircuitBreaker({ ...defaults, haltProbeMs: 30_000 }).state).toBe('closed');
