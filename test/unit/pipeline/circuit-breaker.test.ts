@@ -1,6 +1,5 @@
 import { loadConfig } from '../../../src/config/config';
 import { valid } from '../config/valid-env';
-import { valid } from '../config/valid-env';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '../../../src/pipeline/circuit-breaker';
 
 const OPTIONS: CircuitBreakerOptions = { windowSize: 10, minCalls: 4, faultRatio: 0.5, openMs: 1000, maxOpenMs: 5000, haltProbeMs: 3000 };
