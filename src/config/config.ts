@@ -1,22 +1,13 @@
 import { z } from 'zod';
 import type { KeySource } from '../api/keys';
 import { parseTiers, type RetryTier } from '../retry/tiers';
+import { TOPIC_CONTRACT, TOPIC_ROLES, topicNamesFrom, type TopicNames, type TopicVariable } from '../events/contract';
 import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
 
 export { ConfigError };
 
-/** Topic names; every one is configurable, the defaults are the contract in design.md. */
-const topics = {
-  requested: ['TOPIC_REQUESTED', 'payments.capture.requested'],
-  succeeded: ['TOPIC_SUCCEEDED', 'payments.capture.succeeded'],
-  failed: ['TOPIC_FAILED', 'payments.capture.failed'],
-  unknown: ['TOPIC_UNKNOWN', 'payments.capture.unknown'],
-  retry: ['TOPIC_RETRY', 'payments.capture.retry'],
-  dlq: ['TOPIC_DLQ', 'payments.capture.dlq'],
-} as const;
-
-export type TopicRole = keyof typeof topics;
-export type TopicNames = Record<TopicRole, string>;
+// Topic names: every one is configurable, variables and defaults are the event contract's.
+export type { TopicNames, TopicRole } from '../events/contract';
 
 /** One delay topic per tier, `<TOPIC_RETRY>.<label>`; see src/retry/tiers.ts. */
 export const DEFAULT_RETRY_TIERS = '1s,5s,30s,2m,5m';
@@ -73,7 +64,7 @@ const schema = z.object({
   TOPIC_PARTITIONS: int(1, 12),
   TOPIC_REPLICATION_FACTOR: int(1, 3),
   TOPIC_MIN_INSYNC_REPLICAS: int(1, 2),
-  ...(Object.fromEntries(Object.values(topics).map(([variable, fallback]) => [variable, z.string().min(1).default(fallback)])) as Record<(typeof topics)[TopicRole][0], z.ZodDefault<z.ZodString>>),
+  ...(Object.fromEntries(TOPIC_ROLES.map((role) => [TOPIC_CONTRACT[role].variable, z.string().min(1).default(TOPIC_CONTRACT[role].topic)])) as Record<TopicVariable, z.ZodDefault<z.ZodString>>),
 });
 
 type Env = z.infer<typeof schema>;
@@ -125,7 +116,7 @@ export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undef
 function topicClashes(value: Env, tiers: RetryTier[]): string[] {
   const users = new Map<string, string[]>();
   const use = (topic: string, variable: string) => users.set(topic, [...(users.get(topic) ?? []), variable]);
-  for (const [variable] of Object.values(topics)) use(value[variable], variable);
+  for (const role of TOPIC_ROLES) use(value[TOPIC_CONTRACT[role].variable], TOPIC_CONTRACT[role].variable);
   for (const tier of tiers) use(tier.topic, `RETRY_TIERS (${tier.label})`);
   return [...users].filter(([, variables]) => variables.length > 1).map(([topic, variables]) => `${variables.join(', ')}: all name topic ${topic}; every role needs a topic of its own`);
 }
@@ -166,7 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
   return {
     kafka: { ...connection, groupId: value.GROUP_ID, transactionalIdPrefix: value.TRANSACTIONAL_ID ?? value.GROUP_ID },
     schemaRegistry,
-    topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
+    topics: topicNamesFrom(value),
     topicLayout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
     api: {
       baseUrl: value.ANTOM_BASE_URL,
@@ -211,7 +202,7 @@ export function retryTiers(env: NodeJS.ProcessEnv = process.env): RetryTier[] {
 
 /** Topic-only settings, for the CLIs that talk to Kafka but not to the API. */
 export function topicNames(env: NodeJS.ProcessEnv = process.env): TopicNames {
-  return Object.fromEntries(Object.entries(topics).map(([role, [variable, fallback]]) => [role, env[variable] || fallback])) as TopicNames;
+  return topicNamesFrom(env);
 }
 
 function keySource(name: string, file: string | undefined, pem: string | undefined): KeySource {
