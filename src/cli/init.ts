@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { retryTiers, topicNames } from '../config/config';
 import { ensureTopics } from '../app/topics';
-import { productSchemas, registerSchemas } from '../events/schema-registration';
 import { withAdmin } from './admin';
 import { connectCli } from './connect';
 import { parseCommand } from './usage';
@@ -51,7 +50,9 @@ export async function runInit(args: string[], env: NodeJS.ProcessEnv = process.e
     }),
   );
   console.log(created.length ? `created topics: ${created.join(', ')}` : 'all topics exist');
-  for (const { subject, id } of await registerSchemas(registry, productSchemas(topics))) {
-    console.log(`registered ${subject} (id ${id})`);
+  try {
+    for (const { subject, id } of await registry.registerEvents(topics)) console.log(`registered ${subject} (id ${id})`);
+  } finally {
+    await registry.close();
   }
 }

@@ -2,7 +2,6 @@ import readline from 'node:readline';
 import type { Message } from 'kafkajs';
 import { validateCaptureRequest } from '../api/validate';
 import { topicNames } from '../config/config';
-import { EventCodec } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
 import { connectCli } from './connect';
 import { parseCommand } from './usage';
@@ -57,7 +56,7 @@ export async function runProduce(args: string[], env: NodeJS.ProcessEnv = proces
   if (!parseCommand(produceCommand, args)) return;
   const topics = topicNames(env);
   const { kafka, registry } = await connectCli('capture-worker-produce', env);
-  const codec = EventCodec.forRegistry(registry);
+  const { codec } = registry;
   await codec.useSubject('CaptureRequested', topics.requested);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();

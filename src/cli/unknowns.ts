@@ -1,5 +1,4 @@
 import { topicNames } from '../config/config';
-import { EventCodec } from '../events/event-codec';
 import type { CaptureUnknown } from '../events/types.generated';
 import { connectCli } from './connect';
 import { readTopics } from './topic-reader';
@@ -36,7 +35,7 @@ export async function runUnknowns(args: string[], env: NodeJS.ProcessEnv = proce
   const since = values.since === undefined ? undefined : parseSince(values.since, 'unknowns');
   const topic = topicNames(env).unknown;
   const { kafka, registry, clientId } = await connectCli('capture-worker-unknowns', env);
-  const codec = EventCodec.forRegistry(registry);
+  const { codec } = registry;
   let count = 0;
   await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, async (record) => {
     const event = await codec.decode('CaptureUnknown', record.value);
