@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { ConfigError, loadConfig, topicNames } from '../../../src/config/config';
+import { prefixedTopics, topicEnv } from '../../../src/events/contract';
 
 const valid = {
   KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
@@ -25,6 +26,12 @@ describe('loadConfig', () => {
     expect(config.maxInFlight).toBe(800);
     expect(config.api.privateKey).toEqual({ name: 'ANTOM_PRIVATE_KEY_FILE', file: '/keys/merchant-private.pem' });
     expect(config.api.vendorPublicKey.name).toBe('ANTOM_PUBLIC_KEY');
+  });
+
+  it("reads the event contract's TOPIC_* variables as the CLIs do", () => {
+    const topics = prefixedTopics('run-1');
+    expect(loadConfig({ ...valid, ...topicEnv(topics) }).topics).toEqual(topics);
+    expect(loadConfig(valid).topics).toEqual(topicNames({}));
   });
 
   it('honours renamed topics', () => {
