@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { AvroRecordSchema, EVENT_NAMES, readSchema } from '../src/events/schema-files';
+import { EVENT_NAMES } from '../src/events/contract';
+import { AvroRecordSchema, readSchema } from '../src/events/schema-files';
 
 /**
  * Renders `types.generated.ts` from the `.avsc` files, so the TypeScript event types cannot drift

@@ -4,8 +4,7 @@ import { CAPTURE_PATH } from '../api/types';
 import { packageVersion } from './version';
 import { loadPrivateKey, loadPublicKey } from '../api/keys';
 import type { WorkerConfig } from '../config/config';
-import { EventCodec } from '../events/event-codec';
-import { RegistryHttp } from '../events/registry-http';
+import { EventRegistry } from '../events/registry';
 import { createKafka, verifyKafka } from './kafka-client';
 import { createLogger, Logger } from '../observability/logger';
 import { startHealthServer } from '../observability/http-server';
@@ -38,13 +37,12 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   const privateKey = loadPrivateKey(config.api.privateKey);
   const vendorPublicKey = loadPublicKey(config.api.vendorPublicKey);
   // A wrong credential, CA or certificate ends the start here, with a message naming the setting.
-  const registry = new RegistryHttp(config.schemaRegistry);
+  const registry = new EventRegistry(config.schemaRegistry);
   await registry.verify();
   // A broker that is down (restarting, a rolling upgrade) is waited for longer than a CLI waits:
   // exiting would only put the pod into restart backoff.
   await verifyKafka(config.kafka, { timeoutMs: config.kafkaStartTimeoutMs });
   const kafka = createKafka(config.kafka, { logger, level: config.logLevel });
-  const codec = EventCodec.forRegistry(config.schemaRegistry);
   const api = new CaptureClient({
     baseUrl: config.api.baseUrl,
     clientId: config.api.clientId,
@@ -58,7 +56,7 @@ export async function startWorkerApp(config: WorkerConfig, onFatal?: (error: Err
   const metrics = new WorkerMetrics(true);
   metrics.buildInfo.set({ version, node: process.version, kafkajs: kafkajsVersion() }, 1);
   const tracing = Tracing.start(config.tracing, { version, apiUrl: config.api.baseUrl, path: CAPTURE_PATH });
-  const worker = new CaptureWorker({ config, kafka, codec, api, logger, metrics, tracing });
+  const worker = new CaptureWorker({ config, kafka, codec: registry.codec, api, logger, metrics, tracing });
   worker.onFatal = onFatal;
   const health = await startHealthServer(config.httpPort, {
     registry: metrics.registry,

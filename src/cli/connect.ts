@@ -2,14 +2,15 @@ import type { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { createKafka, verifyKafka } from '../app/kafka-client';
 import { loadTopicSettings, type TopicSettings } from '../config/config';
-import { ConfigError, loadConnections, RegistryConnection } from '../config/connection';
+import { ConfigError, loadConnections } from '../config/connection';
 import { unknownVariables } from '../config/environment';
-import { RegistryHttp } from '../events/registry-http';
+import { EventRegistry } from '../events/registry';
 import { createLogger } from '../observability/logger';
 
 export interface CliConnection {
   kafka: Kafka;
-  registry: RegistryConnection;
+  /** Checked: reachable, TLS trusted, credentials accepted. */
+  registry: EventRegistry;
   clientId: string;
   /** Topic names, retry tiers and layout, validated as the worker validates them. */
   settings: TopicSettings;
@@ -35,9 +36,9 @@ export async function connectCli(clientId: string, env: NodeJS.ProcessEnv = proc
   const settings = read(() => loadTopicSettings(env));
   if (!connections || !settings) throw new ConfigError(problems);
   for (const warning of unknownVariables(env)) process.stderr.write(`warning: ${warning}\n`);
-  const { kafka, registry } = connections;
-  const http = new RegistryHttp(registry);
-  await http.verify().finally(() => http.close());
+  const { kafka } = connections;
+  const registry = new EventRegistry(connections.registry);
+  await registry.verify();
   await verifyKafka(kafka);
   const level = env.LOG_LEVEL ?? 'error';
   return { kafka: createKafka(kafka, { logger: createLogger(level, pino.destination({ fd: 2, sync: true })), level }), registry, clientId: kafka.clientId, settings };

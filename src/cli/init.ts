@@ -1,6 +1,5 @@
 import { SETTINGS } from '../config/settings';
 import { ensureTopics } from '../app/topics';
-import { productSchemas, registerSchemas } from '../events/schema-registration';
 import { withAdmin } from './admin';
 import { connectCli } from './connect';
 import { parseCommand } from './usage';
@@ -23,7 +22,9 @@ export async function runInit(args: string[], env: NodeJS.ProcessEnv = process.e
   const { topics, tiers, layout } = settings;
   const created = await withAdmin(kafka, (admin) => ensureTopics(admin, [...Object.values(topics), ...tiers.map((tier) => tier.topic)], layout));
   console.log(created.length ? `created topics: ${created.join(', ')}` : 'all topics exist');
-  for (const { subject, id } of await registerSchemas(registry, productSchemas(topics))) {
-    console.log(`registered ${subject} (id ${id})`);
+  try {
+    for (const { subject, id } of await registry.registerEvents(topics)) console.log(`registered ${subject} (id ${id})`);
+  } finally {
+    await registry.close();
   }
 }

@@ -1,7 +1,6 @@
 import readline from 'node:readline';
 import type { Message } from 'kafkajs';
 import { validateCaptureRequest } from '../api/validate';
-import { EventCodec } from '../events/event-codec';
 import type { CaptureRequested } from '../events/types.generated';
 import { connectCli } from './connect';
 import { parseCommand } from './usage';
@@ -56,7 +55,7 @@ export async function runProduce(args: string[], env: NodeJS.ProcessEnv = proces
   if (!parseCommand(produceCommand, args)) return;
   const { kafka, registry, settings } = await connectCli('capture-worker-produce', env);
   const topics = settings.topics;
-  const codec = EventCodec.forRegistry(registry);
+  const { codec } = registry;
   await codec.useSubject('CaptureRequested', topics.requested);
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();

@@ -1,11 +1,11 @@
-import { EventCodec } from '../events/event-codec';
-import type { EventName } from '../events/schema-files';
+import { OUTCOME_ROLES, TOPIC_CONTRACT, type OutcomeRole } from '../events/contract';
 import { connectCli } from './connect';
 import { headerText, readTopics, type ReadRecord } from './topic-reader';
 import { parseCommand, parseSince, UsageError } from './usage';
 
-const ROLES = { succeeded: 'CaptureSucceeded', failed: 'CaptureFailed', unknown: 'CaptureUnknown', dlq: undefined } as const satisfies Record<string, EventName | undefined>;
-type Role = keyof typeof ROLES;
+/** The outcome topics, and the DLQ (its records are shown as they are, not decoded). */
+const ROLES: readonly Role[] = [...OUTCOME_ROLES, 'dlq'];
+type Role = OutcomeRole | 'dlq';
 
 export const tailCommand = {
   name: 'tail',
@@ -28,8 +28,8 @@ export const tailCommand = {
 } as const;
 
 export function tailRoles(values: string[] | undefined): Role[] {
-  const roles = values ?? ['succeeded', 'failed', 'unknown'];
-  for (const role of roles) if (!(role in ROLES)) throw new UsageError(`--topic: "${role}" is not one of ${Object.keys(ROLES).join(', ')}`, 'tail');
+  const roles = values ?? OUTCOME_ROLES;
+  for (const role of roles) if (!ROLES.includes(role as Role)) throw new UsageError(`--topic: "${role}" is not one of ${ROLES.join(', ')}`, 'tail');
   return [...new Set(roles)] as Role[];
 }
 
@@ -80,8 +80,8 @@ export async function runTail(args: string[], env: NodeJS.ProcessEnv = process.e
   const roles = tailRoles(values.topic);
   const since = values.since === undefined ? undefined : parseSince(values.since, 'tail');
   const { kafka, registry, clientId, settings } = await connectCli('capture-worker-tail', env);
-  const byTopic = new Map(roles.map((role) => [settings.topics[role], ROLES[role]]));
-  const codec = EventCodec.forRegistry(registry);
+  const byTopic = new Map(roles.map((role) => [settings.topics[role], role === 'dlq' ? undefined : TOPIC_CONTRACT[role].event]));
+  const { codec } = registry;
   await readTopics(kafka, { topics: [...byTopic.keys()], groupPrefix: clientId, since, follow: values.follow, stop: values.follow ? signalled() : undefined }, async (record) => {
     if (values.key !== undefined && record.key?.toString() !== values.key) return;
     const name = byTopic.get(record.topic);

@@ -59,8 +59,8 @@ async function spans(admin: Admin, options: ReadOptions): Promise<Span[]> {
  * start positions to the end offsets taken at the call (or on, with `follow`). Returns the end
  * offsets. A partition is done when the consumer's position passes its end, not when a record at
  * end-1 was seen: a partition can end in a transaction marker or an aborted transaction. The
- * consumer's group has a random id, its start offsets are set before it joins, nothing is
- * committed, and the group is deleted afterwards.
+ * consumer's group has a random id, each join seeks to the start offsets, nothing is committed,
+ * and the group is deleted afterwards.
  */
 export async function readTopics(kafka: Kafka, options: ReadOptions, onRecord: (record: ReadRecord) => void | Promise<void>): Promise<Map<string, number>> {
   const groupId = `${options.groupPrefix}-${randomUUID()}`;
@@ -69,11 +69,8 @@ export async function readTopics(kafka: Kafka, options: ReadOptions, onRecord: (
     const ends = new Map(all.map((s) => [partitionId(s.topic, s.partition), s.end]));
     const pending = new Set(all.filter((s) => s.start < s.end).map((s) => partitionId(s.topic, s.partition)));
     if (!options.follow && pending.size === 0) return ends;
-    for (const topic of options.topics) {
-      await admin.setOffsets({ groupId, topic, partitions: all.filter((s) => s.topic === topic).map((s) => ({ partition: s.partition, offset: String(s.start) })) });
-    }
     try {
-      await consume(kafka, groupId, options, ends, pending, onRecord);
+      await consume(kafka, groupId, options, all, pending, onRecord);
     } finally {
       await admin.deleteGroups([groupId]).catch((error: Error) => console.error(`warning: could not delete consumer group ${groupId}: ${error.message}`));
     }
@@ -81,7 +78,8 @@ export async function readTopics(kafka: Kafka, options: ReadOptions, onRecord: (
   });
 }
 
-async function consume(kafka: Kafka, groupId: string, options: ReadOptions, ends: Map<string, number>, pending: Set<string>, onRecord: (record: ReadRecord) => void | Promise<void>): Promise<void> {
+async function consume(kafka: Kafka, groupId: string, options: ReadOptions, all: Span[], pending: Set<string>, onRecord: (record: ReadRecord) => void | Promise<void>): Promise<void> {
+  const ends = new Map(all.map((s) => [partitionId(s.topic, s.partition), s.end]));
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
   let finish!: () => void;
   let fail!: (error: Error) => void;
@@ -94,6 +92,11 @@ async function consume(kafka: Kafka, groupId: string, options: ReadOptions, ends
     if (!options.follow && pending.size === 0) finish();
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
+  // Emitted before the first fetch of each generation. Not admin.setOffsets: it runs a consumer
+  // of its own that waits out a whole fetch (5 s) per topic.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const s of all) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.start) });
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: options.topics });

@@ -1,4 +1,3 @@
-import { EventCodec } from '../events/event-codec';
 import type { CaptureUnknown } from '../events/types.generated';
 import { connectCli } from './connect';
 import { readTopics } from './topic-reader';
@@ -35,7 +34,7 @@ export async function runUnknowns(args: string[], env: NodeJS.ProcessEnv = proce
   const since = values.since === undefined ? undefined : parseSince(values.since, 'unknowns');
   const { kafka, registry, clientId, settings } = await connectCli('capture-worker-unknowns', env);
   const topic = settings.topics.unknown;
-  const codec = EventCodec.forRegistry(registry);
+  const codec = registry.codec;
   let count = 0;
   await readTopics(kafka, { topics: [topic], groupPrefix: clientId, since }, async (record) => {
     const event = await codec.decode('CaptureUnknown', record.value);

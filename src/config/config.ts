@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { KeySource } from '../api/keys';
 import { parseTiers, type RetryTier } from '../retry/tiers';
+import { TOPIC_CONTRACT, TOPIC_ROLES, topicNamesFrom, type TopicNames } from '../events/contract';
 import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
 import type { TopicLayout } from '../app/topics';
 import { SETTINGS, workerSchema, type WorkerEnv } from './settings';
@@ -8,18 +9,8 @@ import { unknownVariables } from './environment';
 
 export { ConfigError };
 
-/** Topic names; every one is configurable, the defaults are the contract in design.md. */
-const topics = {
-  requested: ['TOPIC_REQUESTED', 'payments.capture.requested'],
-  succeeded: ['TOPIC_SUCCEEDED', 'payments.capture.succeeded'],
-  failed: ['TOPIC_FAILED', 'payments.capture.failed'],
-  unknown: ['TOPIC_UNKNOWN', 'payments.capture.unknown'],
-  retry: ['TOPIC_RETRY', 'payments.capture.retry'],
-  dlq: ['TOPIC_DLQ', 'payments.capture.dlq'],
-} as const;
-
-export type TopicRole = keyof typeof topics;
-export type TopicNames = Record<TopicRole, string>;
+// Topic names: every one is configurable, variables and defaults are the event contract's.
+export type { TopicNames, TopicRole } from '../events/contract';
 
 /** One delay topic per tier, `<TOPIC_RETRY>.<label>`; see src/retry/tiers.ts. */
 export const DEFAULT_RETRY_TIERS = SETTINGS.RETRY_TIERS.fallback;
@@ -77,12 +68,12 @@ export function tracingSettings(env: NodeJS.ProcessEnv): TracingSettings | undef
 function topicClashes(value: TopicEnv, tiers: RetryTier[]): string[] {
   const users = new Map<string, string[]>();
   const use = (topic: string, variable: string) => users.set(topic, [...(users.get(topic) ?? []), variable]);
-  for (const [variable] of Object.values(topics)) use(value[variable], variable);
+  for (const role of TOPIC_ROLES) use(value[TOPIC_CONTRACT[role].variable], TOPIC_CONTRACT[role].variable);
   for (const tier of tiers) use(tier.topic, `RETRY_TIERS (${tier.label})`);
   return [...users].filter(([, variables]) => variables.length > 1).map(([topic, variables]) => `${variables.join(', ')}: all name topic ${topic}; every role needs a topic of its own`);
 }
 
-const TOPIC_VARIABLES = ['RETRY_TIERS', 'TOPIC_PARTITIONS', 'TOPIC_REPLICATION_FACTOR', 'TOPIC_MIN_INSYNC_REPLICAS', ...Object.values(topics).map(([variable]) => variable)] as const;
+const TOPIC_VARIABLES = ['RETRY_TIERS', 'TOPIC_PARTITIONS', 'TOPIC_REPLICATION_FACTOR', 'TOPIC_MIN_INSYNC_REPLICAS', ...TOPIC_ROLES.map((role) => TOPIC_CONTRACT[role].variable)] as const;
 const topicSchema = workerSchema.pick(Object.fromEntries(TOPIC_VARIABLES.map((name) => [name, true])) as { [K in (typeof TOPIC_VARIABLES)[number]]: true });
 type TopicEnv = z.infer<typeof topicSchema>;
 
@@ -103,7 +94,7 @@ function readTopicSettings(value: TopicEnv, problems: string[]): TopicSettings {
   }
   problems.push(...topicClashes(value, tiers));
   return {
-    topics: Object.fromEntries(Object.entries(topics).map(([role, [variable]]) => [role, value[variable]])) as TopicNames,
+    topics: topicNamesFrom(value),
     tiers,
     layout: { partitions: value.TOPIC_PARTITIONS, replicationFactor: value.TOPIC_REPLICATION_FACTOR, minInsyncReplicas: value.TOPIC_MIN_INSYNC_REPLICAS },
   };

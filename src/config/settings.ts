@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOPIC_CONTRACT, type TopicRole } from '../events/contract';
 
 /**
  * Every environment variable the worker and its CLIs read, with its default, bounds and meaning:
@@ -40,13 +41,16 @@ const security = (doc: string, shown = 'unset', file?: true) => ({ ...connection
 
 const url = z.url({ protocol: /^https?$/ });
 
+const topic = (role: TopicRole, doc: string) => text(TOPIC_CONTRACT[role].topic, doc);
+
+// The variables and default names are the event contract's (a unit test holds the keys to it).
 export const TOPIC_SETTINGS = {
-  TOPIC_REQUESTED: text('payments.capture.requested', '`CaptureRequested` events, keyed by captureRequestId'),
-  TOPIC_SUCCEEDED: text('payments.capture.succeeded', '`CaptureSucceeded` outcomes'),
-  TOPIC_FAILED: text('payments.capture.failed', '`CaptureFailed` outcomes'),
-  TOPIC_UNKNOWN: text('payments.capture.unknown', '`CaptureUnknown` outcomes (with `final` and `nextAttemptAt`)'),
-  TOPIC_RETRY: text('payments.capture.retry', 'prefix of the delay topics `<TOPIC_RETRY>.<tier>`'),
-  TOPIC_DLQ: text('payments.capture.dlq', 'records that cannot be processed, bytes intact, with reason headers'),
+  TOPIC_REQUESTED: topic('requested', '`CaptureRequested` events, keyed by captureRequestId'),
+  TOPIC_SUCCEEDED: topic('succeeded', '`CaptureSucceeded` outcomes'),
+  TOPIC_FAILED: topic('failed', '`CaptureFailed` outcomes'),
+  TOPIC_UNKNOWN: topic('unknown', '`CaptureUnknown` outcomes (with `final` and `nextAttemptAt`)'),
+  TOPIC_RETRY: topic('retry', 'prefix of the delay topics `<TOPIC_RETRY>.<tier>`'),
+  TOPIC_DLQ: topic('dlq', 'records that cannot be processed, bytes intact, with reason headers'),
 } satisfies Record<string, Spec>;
 
 export const SETTINGS = {

@@ -2,7 +2,8 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { RegistryConnection } from '../config/connection';
 import { explainRegistryFailure, explainRegistryStatus, registryAgent, registryAuthMiddleware, RegistryError } from './registry-http';
-import { EventName, readSchema } from './schema-files';
+import { subjectFor, type EventName } from './contract';
+import { readSchema } from './schema-files';
 import type { CaptureFailed, CaptureRequested, CaptureSucceeded, CaptureUnknown } from './types.generated';
 
 export interface EventTypes {
@@ -69,7 +70,7 @@ export class EventCodec {
 
   /** Registers (idempotently) the schema under `<topic>-value` and encodes with that id from then on. */
   async useSubject(name: EventName, topic: string): Promise<number> {
-    const subject = `${topic}-value`;
+    const subject = subjectFor(topic);
     const { id } = await this.registry.register(readSchema(name), { subject }).catch((error: Error) => {
       throw this.explain(error, 'POST', `/subjects/${subject}/versions`);
     });

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-
-export const EVENT_NAMES = ['CaptureRequested', 'CaptureSucceeded', 'CaptureFailed', 'CaptureUnknown'] as const;
-export type EventName = (typeof EVENT_NAMES)[number];
+import type { EventName } from './contract';
 
 /** `schemas/` sits at the package root both from `src/events` and from `dist/events`. */
 export const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');

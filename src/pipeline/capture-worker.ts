@@ -1,5 +1,6 @@
 import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
+import { OUTCOME_ROLES, TOPIC_CONTRACT } from '../events/contract';
 import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { judgeLiveness, type LivenessBounds, type LivenessVerdict } from '../observability/liveness';
@@ -14,7 +15,6 @@ import type { CompletionHandle } from './completion';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { InFlightWindow } from './in-flight-window';
 import { Intake } from './intake';
-import { OUTCOME_TOPIC_ROLES } from './outcomes';
 import { PartitionOwner } from './partition-owner';
 import { PartitionRegistry } from './partition-registry';
 import { RecordProcessor, type CaptureApi } from './record-processor';
@@ -155,7 +155,7 @@ export class CaptureWorker {
 
   async start(): Promise<void> {
     const { config, codec } = this.o;
-    for (const [name, role] of OUTCOME_TOPIC_ROLES) await codec.useSubject(name, config.topics[role]);
+    for (const role of OUTCOME_ROLES) await codec.useSubject(TOPIC_CONTRACT[role].event, config.topics[role]);
     this.lifecycle = 'running';
     await this.admin.connect();
     await this.intake.start();

@@ -1,7 +1,7 @@
 import type { CaptureResult } from '../api/types';
 import type { TopicNames } from '../config/config';
 import type { CaptureRequested, CaptureUnknown, Result } from '../events/types.generated';
-import type { EventName } from '../events/schema-files';
+import { outcomeRole, TOPIC_CONTRACT } from '../events/contract';
 import type { EventTypes } from '../events/event-codec';
 
 /** What one attempt produced: exactly one outcome event, and for a non-final unknown, a retry. */
@@ -39,20 +39,18 @@ export function buildOutcome(topics: TopicNames, context: AttemptContext, result
     firstAttemptAt: context.firstAttemptAt,
     completedAt: context.completedAt,
   };
-  switch (result.status) {
-    case 'S':
-      return {
-        topic: topics.succeeded,
-        event: {
-          name: 'CaptureSucceeded',
-          value: { ...common, captureId: result.captureId ?? '', captureTime: result.captureTime ?? '', acquirerReferenceNo: result.acquirerReferenceNo ?? null },
-        },
-      };
-    case 'F':
-      return { topic: topics.failed, event: { name: 'CaptureFailed', value: common } };
-    default: {
+  const role = outcomeRole(result.status);
+  const topic = topics[role];
+  switch (role) {
+    case 'succeeded': {
+      const value = { ...common, captureId: result.captureId ?? '', captureTime: result.captureTime ?? '', acquirerReferenceNo: result.acquirerReferenceNo ?? null };
+      return { topic, event: { name: TOPIC_CONTRACT[role].event, value } };
+    }
+    case 'failed':
+      return { topic, event: { name: TOPIC_CONTRACT[role].event, value: common } };
+    case 'unknown': {
       const unknown: CaptureUnknown = { ...common, nextAttemptAt: retryAt ?? null, final: retryAt === undefined };
-      return { topic: topics.unknown, event: { name: 'CaptureUnknown', value: unknown }, retryAt };
+      return { topic, event: { name: TOPIC_CONTRACT[role].event, value: unknown }, retryAt };
     }
   }
 }
@@ -60,10 +58,3 @@ export function buildOutcome(topics: TopicNames, context: AttemptContext, result
 function toResult(result: CaptureResult): Result {
   return { resultStatus: result.status, resultCode: result.resultCode, resultMessage: result.resultMessage, local: result.local };
 }
-
-/** Each outcome event and the topic role it is published on. */
-export const OUTCOME_TOPIC_ROLES: ReadonlyArray<readonly [EventName, 'succeeded' | 'failed' | 'unknown']> = [
-  ['CaptureSucceeded', 'succeeded'],
-  ['CaptureFailed', 'failed'],
-  ['CaptureUnknown', 'unknown'],
-];

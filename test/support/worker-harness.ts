@@ -2,17 +2,18 @@ import type { Kafka, Producer } from 'kafkajs';
 import { generateKeyPair } from '../../src/api/keys';
 import { startWorkerApp, RunningWorker } from '../../src/app/worker-app';
 import { loadConfig, TopicNames } from '../../src/config/config';
-import { EventCodec, EventTypes } from '../../src/events/event-codec';
-import type { EventName } from '../../src/events/schema-files';
+import { outcomeTopics, roleOf, TOPIC_CONTRACT, topicEnv, type OutcomeRole } from '../../src/events/contract';
+import type { EventCodec, EventTypes } from '../../src/events/event-codec';
+import { EventRegistry } from '../../src/events/registry';
 import type { CaptureRequested } from '../../src/events/types.generated';
 import { parseTiers } from '../../src/retry/tiers';
 import { Sandbox, SandboxOptions, startSandbox } from '../../tools/sandbox/server';
-import { collect, CollectedRecord, createTopics, readToEnd, RecordWatcher, registryUrl, testKafka, uniqueTopics } from './kafka';
+import { CollectedRecord, createTopics, readToEnd, readWhen, RecordWatcher, registryUrl, testKafka, uniqueTopics } from './kafka';
 
 const TEST_RETRY_TIERS = '250ms,1s,5s,5m';
 
 export interface Outcome {
-  topic: 'succeeded' | 'failed' | 'unknown';
+  topic: OutcomeRole;
   key: string;
   event: EventTypes['CaptureSucceeded'] | EventTypes['CaptureFailed'] | EventTypes['CaptureUnknown'];
 }
@@ -24,7 +25,8 @@ export interface Outcome {
 export class WorkerHarness {
   readonly kafka: Kafka = testKafka();
   readonly topics: TopicNames & { group: string };
-  readonly codec = EventCodec.forUrl(registryUrl());
+  readonly registry = EventRegistry.forUrl(registryUrl());
+  readonly codec: EventCodec = this.registry.codec;
   sandbox!: Sandbox;
   env!: NodeJS.ProcessEnv;
   private workers: RunningWorker[] = [];
@@ -46,7 +48,7 @@ export class WorkerHarness {
       // Short tiers keep retry tests quick; a test may set RETRY_TIERS of its own.
       const tiers = parseTiers(env.RETRY_TIERS ?? TEST_RETRY_TIERS, this.topics.retry).map((tier) => tier.topic);
       await createTopics(admin, [this.topics.requested, this.topics.retry, ...tiers], this.partitions);
-      await createTopics(admin, [this.topics.succeeded, this.topics.failed, this.topics.unknown, this.topics.dlq], 1);
+      await createTopics(admin, [...this.outcomeTopics, this.topics.dlq], 1);
     } finally {
       // A connection left open keeps jest from exiting after a failed setup.
       await admin.disconnect();
@@ -54,10 +56,8 @@ export class WorkerHarness {
     // Registered before any worker starts, as `capture-worker init` does: instances starting together
     // would otherwise race to register the outcome subjects, and the registry client fails the one
     // that checks a subject's compatibility while another's first registration is half done.
+    await this.registry.registerEvents(this.topics);
     await this.codec.useSubject('CaptureRequested', this.topics.requested);
-    await this.codec.useSubject('CaptureSucceeded', this.topics.succeeded);
-    await this.codec.useSubject('CaptureFailed', this.topics.failed);
-    await this.codec.useSubject('CaptureUnknown', this.topics.unknown);
     this.env = {
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       SCHEMA_REGISTRY_URL: registryUrl(),
@@ -67,12 +67,7 @@ export class WorkerHarness {
       ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
       GROUP_ID: this.topics.group,
-      TOPIC_REQUESTED: this.topics.requested,
-      TOPIC_SUCCEEDED: this.topics.succeeded,
-      TOPIC_FAILED: this.topics.failed,
-      TOPIC_UNKNOWN: this.topics.unknown,
-      TOPIC_RETRY: this.topics.retry,
-      TOPIC_DLQ: this.topics.dlq,
+      ...topicEnv(this.topics),
       HTTP_PORT: '0',
       LOG_LEVEL: 'silent',
       API_TIMEOUT_MS: '1000',
@@ -117,37 +112,34 @@ export class WorkerHarness {
     });
   }
 
-  private get outcomeTopics(): Record<string, [Outcome['topic'], EventName]> {
-    return {
-      [this.topics.succeeded]: ['succeeded', 'CaptureSucceeded'],
-      [this.topics.failed]: ['failed', 'CaptureFailed'],
-      [this.topics.unknown]: ['unknown', 'CaptureUnknown'],
-    };
+  private get outcomeTopics(): string[] {
+    return outcomeTopics(this.topics);
   }
 
   private toOutcome(record: CollectedRecord): Outcome {
-    const [topic, name] = this.outcomeTopics[record.topic]!;
-    return { topic, key: record.key!.toString(), event: peek(this.codec, name, record.value!) };
+    const topic = roleOf(this.topics, record.topic) as OutcomeRole;
+    return { topic, key: record.key!.toString(), event: peek(this.codec, topic, record.value!) };
   }
 
-  /** Committed outcome events, read until `done` holds. */
+  /** Waits until `done` holds for the committed outcomes seen so far, then returns every one read to the end offsets. */
   async outcomes(done: (outcomes: Outcome[]) => boolean, timeoutMs = 60_000): Promise<Outcome[]> {
     const toOutcomes = (records: CollectedRecord[]) => records.map((r) => this.toOutcome(r));
-    return toOutcomes(await collect(this.kafka, Object.keys(this.outcomeTopics), (records) => done(toOutcomes(records)), timeoutMs));
+    return toOutcomes(await readWhen(this.kafka, this.outcomeTopics, (records) => done(toOutcomes(records)), timeoutMs));
   }
 
   /** Every committed outcome, each outcome topic read to the end offsets it has when called. */
-  async allOutcomes(timeoutMs = 30_000): Promise<Outcome[]> {
-    return (await readToEnd(this.kafka, Object.keys(this.outcomeTopics), timeoutMs)).map((r) => this.toOutcome(r));
+  async allOutcomes(): Promise<Outcome[]> {
+    return (await readToEnd(this.kafka, this.outcomeTopics)).map((r) => this.toOutcome(r));
   }
 
   /** Follows committed outcomes as they come, for waiting on progress; close() it. */
   watchOutcomes(): Promise<OutcomeWatcher> {
-    return new OutcomeWatcher(this.kafka, Object.keys(this.outcomeTopics), (r) => this.toOutcome(r)).start();
+    return new OutcomeWatcher(this.kafka, this.outcomeTopics, (r) => this.toOutcome(r)).start();
   }
 
+  /** Waits for `count` DLQ records, then returns the DLQ read to its end offsets. */
   dlq(count: number, timeoutMs = 60_000): Promise<CollectedRecord[]> {
-    return collect(this.kafka, [this.topics.dlq], (records) => records.length >= count, timeoutMs);
+    return readWhen(this.kafka, [this.topics.dlq], (records) => records.length >= count, timeoutMs);
   }
 
   async teardown(): Promise<void> {
@@ -155,6 +147,7 @@ export class WorkerHarness {
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
     await this.sandbox?.close();
+    await this.registry.close();
   }
 }
 
@@ -196,8 +189,8 @@ export class OutcomeWatcher {
 }
 
 /** Reads an outcome with the local reader schema (same as the writer here), without the registry. */
-function peek(codec: EventCodec, name: EventName, bytes: Buffer): Outcome['event'] {
-  return codec.reader(name).fromBuffer(bytes.subarray(5)) as Outcome['event'];
+function peek(codec: EventCodec, role: OutcomeRole, bytes: Buffer): Outcome['event'] {
+  return codec.reader(TOPIC_CONTRACT[role].event).fromBuffer(bytes.subarray(5)) as Outcome['event'];
 }
 
 export function request(paymentId: string, value = '1000', currency = 'HKD', metadata: Record<string, string> = {}): CaptureRequested {

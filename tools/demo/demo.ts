@@ -9,10 +9,11 @@ import { generateKeyPair } from '../../src/api/keys';
 import { ensureTopics } from '../../src/app/topics';
 import { startWorkerApp } from '../../src/app/worker-app';
 import { parseTiers } from '../../src/retry/tiers';
-import { loadConfig, TopicNames } from '../../src/config/config';
-import { EventCodec } from '../../src/events/event-codec';
-import { productSchemas, registerSchemas } from '../../src/events/schema-registration';
-import type { CaptureUnknown } from '../../src/events/types.generated';
+import { headerText, readTopics, type ReadRecord } from '../../src/cli/topic-reader';
+import { loadConfig } from '../../src/config/config';
+import { outcomeTopics, prefixedTopics, roleOf, TOPIC_CONTRACT, topicEnv, type TopicNames } from '../../src/events/contract';
+import type { EventCodec } from '../../src/events/event-codec';
+import { EventRegistry } from '../../src/events/registry';
 import { startSandbox } from '../sandbox/server';
 import { stackDir } from '../stack/layout';
 import { stackUp } from '../stack/native-stack';
@@ -34,14 +35,7 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey, latencyMs: 20, jitterMs: 30, timeoutDelayMs: 2500 });
   say(`sandbox on ${sandbox.url}`);
 
-  const topics: TopicNames = {
-    requested: `${runId}.requested`,
-    succeeded: `${runId}.succeeded`,
-    failed: `${runId}.failed`,
-    unknown: `${runId}.unknown`,
-    retry: `${runId}.retry`,
-    dlq: `${runId}.dlq`,
-  };
+  const topics = prefixedTopics(runId);
   const kafka = new Kafka({ clientId: 'capture-worker-demo', brokers: [stack.brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -49,7 +43,8 @@ async function main(): Promise<void> {
   const retryTierSpec = '500ms,2s';
   await ensureTopics(admin, [...Object.values(topics), ...parseTiers(retryTierSpec, topics.retry).map((tier) => tier.topic)], { partitions: 6, replicationFactor: 1, minInsyncReplicas: 1 });
   await admin.disconnect();
-  await registerSchemas(stack.registryUrl, productSchemas(topics));
+  const registry = EventRegistry.forUrl(stack.registryUrl);
+  await registry.registerEvents(topics);
   say(`topics ${runId}.* created, schemas registered`);
 
   const env: NodeJS.ProcessEnv = {
@@ -67,12 +62,12 @@ async function main(): Promise<void> {
     RETRY_MAX_DELAY_MS: '2000',
     HTTP_PORT: '0',
     LOG_LEVEL: 'silent',
-    ...Object.fromEntries(Object.entries(topics).map(([role, name]) => [`TOPIC_${role.toUpperCase()}`, name])),
+    ...topicEnv(topics),
   };
   const worker = await startWorkerApp(loadConfig(env));
   say(`worker running (metrics: http://127.0.0.1:${worker.healthPort}/metrics)`);
 
-  const codec = EventCodec.forUrl(stack.registryUrl);
+  const { codec } = registry;
   await codec.useSubject('CaptureRequested', topics.requested);
   const records = sampleRecords(runId);
   const producer = kafka.producer();
@@ -84,56 +79,65 @@ async function main(): Promise<void> {
   await producer.disconnect();
   say(`published ${records.length} CaptureRequested events`);
 
-  const summary = await watchOutcomes(kafka, codec, topics, records.length);
+  await followOutcomes(kafka, codec, topics, records.length);
   await worker.stop();
   await sandbox.close();
+  const summary = await summarize(kafka, codec, topics, records.length);
+  await registry.close();
   printSummary(summary, records.length, Date.now() - started);
 }
 
 type Summary = Map<string, { count: number; attempts: number }>;
 
-async function watchOutcomes(kafka: Kafka, codec: EventCodec, topics: TopicNames, expected: number): Promise<Summary> {
+/** The outcome and DLQ topics the demo reads. */
+const readTopicsOf = (topics: TopicNames) => [...outcomeTopics(topics), topics.dlq];
+
+/** A terminal outcome's summary row and attempts; undefined for an unknown that will be retried. */
+async function terminalRow(codec: EventCodec, topics: TopicNames, record: ReadRecord): Promise<{ row: string; attempts: number } | undefined> {
+  const role = roleOf(topics, record.topic);
+  if (role === 'dlq') return { row: `DLQ         ${headerText(record.headers)['dlq-reason']}`, attempts: 0 };
+  if (role === 'unknown') {
+    const event = await codec.decode(TOPIC_CONTRACT.unknown.event, record.value);
+    return event.final ? { row: `unknown     ${event.result.resultCode} (final)`, attempts: event.attempt } : undefined;
+  }
+  if (role !== 'succeeded' && role !== 'failed') throw new Error(`record of ${record.topic}, not an outcome topic`);
+  const event = await codec.decode(TOPIC_CONTRACT[role].event, record.value);
+  return { row: `${role.padEnd(9)}   ${event.result.resultCode}`, attempts: event.attempt };
+}
+
+/** A progress bar while the worker runs, until `expected` terminal outcomes are committed (or 3 minutes pass). */
+async function followOutcomes(kafka: Kafka, codec: EventCodec, topics: TopicNames, expected: number): Promise<void> {
   const bar = new SingleBar({ format: '[demo] outcomes {bar} {value}/{total} terminal  ({unknowns} unknown attempts retried)', hideCursor: true }, Presets.shades_classic);
   bar.start(expected, 0, { unknowns: 0 });
-  const summary: Summary = new Map();
   let done = 0;
   let unknowns = 0;
-  const seen = new Set<string>();
-  const consumer = kafka.consumer({ groupId: `${topics.requested}-demo-reader`, readUncommitted: false, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.succeeded, topics.failed, topics.unknown, topics.dlq], fromBeginning: true });
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const add = (row: string, attempts: number, key: string) => {
-    if (seen.has(key)) row = `DUPLICATE   ${row}`;
-    seen.add(key);
-    const entry = summary.get(row) ?? { count: 0, attempts: 0 };
-    summary.set(row, { count: entry.count + 1, attempts: entry.attempts + attempts });
-    done++;
-  };
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      const key = message.key?.toString() ?? `(no key @${message.offset})`;
-      if (topic === topics.dlq) add(`DLQ         ${message.headers?.['dlq-reason']?.toString()}`, 0, key);
-      else if (topic === topics.unknown) {
-        const event = (await codec.decode('CaptureUnknown', message.value)) as CaptureUnknown;
-        if (event.final) add(`unknown     ${event.result.resultCode} (final)`, event.attempt, key);
-        else unknowns++;
-      } else {
-        const name = topic === topics.succeeded ? 'CaptureSucceeded' : 'CaptureFailed';
-        const event = await codec.decode(name, message.value);
-        add(`${topic === topics.succeeded ? 'succeeded' : 'failed   '}   ${event.result.resultCode}`, event.attempt, key);
-      }
-      bar.update(done, { unknowns });
-      if (done >= expected) finish();
-    },
+  let reached!: () => void;
+  const stop = new Promise<void>((resolve) => (reached = resolve));
+  const timeout = setTimeout(reached, 180_000);
+  await readTopics(kafka, { topics: readTopicsOf(topics), groupPrefix: `${topics.requested}-demo-progress`, follow: true, stop }, async (record) => {
+    if (await terminalRow(codec, topics, record)) done++;
+    else unknowns++;
+    bar.update(done, { unknowns });
+    if (done >= expected) reached();
   });
-  const timeout = setTimeout(() => finish(), 180_000);
-  await finished;
   clearTimeout(timeout);
   bar.stop();
-  await consumer.disconnect();
-  if (done < expected) throw new Error(`only ${done} of ${expected} requests reached a terminal outcome within 3 minutes`);
+}
+
+/** Every committed outcome and DLQ record, read to the end offsets once the worker has stopped. */
+async function summarize(kafka: Kafka, codec: EventCodec, topics: TopicNames, expected: number): Promise<Summary> {
+  const summary: Summary = new Map();
+  const seen = new Set<string>();
+  await readTopics(kafka, { topics: readTopicsOf(topics), groupPrefix: `${topics.requested}-demo-summary` }, async (record) => {
+    const terminal = await terminalRow(codec, topics, record);
+    if (!terminal) return;
+    const key = record.key?.toString() ?? `(no key @${record.offset})`;
+    const row = seen.has(key) ? `DUPLICATE   ${terminal.row}` : terminal.row;
+    seen.add(key);
+    const entry = summary.get(row) ?? { count: 0, attempts: 0 };
+    summary.set(row, { count: entry.count + 1, attempts: entry.attempts + terminal.attempts });
+  });
+  if (seen.size < expected) throw new Error(`only ${seen.size} of ${expected} requests reached a terminal outcome within 3 minutes`);
   return summary;
 }
 

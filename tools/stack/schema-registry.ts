@@ -1,3 +1,4 @@
+import { EventRegistry } from '../../src/events/registry';
 import { apicurioLauncher } from './artifacts';
 import { StackPaths, StackPorts, registryUrlFor } from './layout';
 import { ManagedProcess, startDetached, waitUntil } from './processes';
@@ -10,6 +11,10 @@ export async function startRegistry(paths: StackPaths, ports: StackPorts, proc: 
 }
 
 export async function registryAnswers(ports: StackPorts): Promise<boolean> {
-  const response = await fetch(`${registryUrlFor(ports)}/subjects`, { signal: AbortSignal.timeout(2000) });
-  return response.ok;
+  const registry = EventRegistry.forUrl(registryUrlFor(ports));
+  try {
+    return await registry.reachable();
+  } finally {
+    await registry.close();
+  }
 }

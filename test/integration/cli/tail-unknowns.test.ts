@@ -1,5 +1,6 @@
 import { withAdmin } from '../../../src/cli/admin';
-import { EventCodec } from '../../../src/events/event-codec';
+import { outcomeTopics, topicEnv } from '../../../src/events/contract';
+import { EventRegistry } from '../../../src/events/registry';
 import type { CaptureUnknown } from '../../../src/events/types.generated';
 import { createTopics, registryUrl, testKafka, uniqueTopics } from '../../support/kafka';
 import { cli, startCli } from './cli-process';
@@ -25,19 +26,17 @@ function unknown(key: string, final: boolean, attempt: number): CaptureUnknown {
 describe('tail and unknowns read to the end offsets and leave no consumer group', () => {
   const kafka = testKafka();
   const topics = uniqueTopics('cli-tail');
-  const codec = EventCodec.forUrl(registryUrl());
+  const { codec } = EventRegistry.forUrl(registryUrl());
   const env: NodeJS.ProcessEnv = {
     KAFKA_BROKERS: process.env.KAFKA_BROKERS,
     SCHEMA_REGISTRY_URL: registryUrl(),
-    TOPIC_UNKNOWN: topics.unknown,
-    TOPIC_SUCCEEDED: topics.succeeded,
-    TOPIC_FAILED: topics.failed,
+    ...topicEnv(topics),
     KAFKA_CLIENT_ID: `${topics.group}-cli`,
   };
   const leftGroups = async () => (await withAdmin(kafka, (admin) => admin.listGroups())).groups.map((g) => g.groupId).filter((g) => g.startsWith(env.KAFKA_CLIENT_ID!));
 
   beforeAll(async () => {
-    await withAdmin(kafka, (admin) => createTopics(admin, [topics.unknown, topics.succeeded, topics.failed], 1));
+    await withAdmin(kafka, (admin) => createTopics(admin, outcomeTopics(topics), 1));
     await codec.useSubject('CaptureUnknown', topics.unknown);
     const producer = kafka.producer({ transactionalId: `${topics.group}-writer`, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();

@@ -1,6 +1,7 @@
-import { EventCodec, EventTypes } from '../../../src/events/event-codec';
-import { EventName } from '../../../src/events/schema-files';
-import { collect, createTopics, registryUrl, testKafka, uniqueTopics } from '../../support/kafka';
+import type { EventName } from '../../../src/events/contract';
+import type { EventTypes } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
+import { createTopics, readToEnd, registryUrl, testKafka, uniqueTopics } from '../../support/kafka';
 
 const amount = { currency: 'HKD', value: '1999' };
 const result = { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success.', local: false };
@@ -25,7 +26,9 @@ const samples: { [N in EventName]: EventTypes[N] } = {
 describe('event schemas round-trip through the real registry and broker', () => {
   const kafka = testKafka();
   const topics = uniqueTopics('roundtrip');
-  const codec = EventCodec.forUrl(registryUrl());
+  const registry = EventRegistry.forUrl(registryUrl());
+  const { codec } = registry;
+  afterAll(() => registry.close());
 
   beforeAll(async () => {
     const admin = kafka.admin();
@@ -47,7 +50,7 @@ describe('event schemas round-trip through the real registry and broker', () => 
     await producer.send({ topic, messages: [{ key: 'cr-1', value: codec.encode(name, samples[name]) }] });
     await producer.disconnect();
 
-    const [record] = await collect(kafka, [topic], (records) => records.length >= 1);
+    const [record] = await readToEnd(kafka, [topic]);
     expect(record.key?.toString()).toBe('cr-1');
     expect(record.value?.readUInt32BE(1)).toBe(id);
     expect(await codec.decode(name, record.value)).toEqual(samples[name]);
@@ -80,7 +83,7 @@ describe('event schemas round-trip through the real registry and broker', () => 
     const { id } = (await res.json()) as { id: number };
     const bytes = Buffer.alloc(7);
     bytes.writeUInt32BE(id, 1);
-    const fresh = EventCodec.forUrl(registryUrl());
+    const fresh = EventRegistry.forUrl(registryUrl()).codec;
     const attempts: unknown[] = [];
     for (let i = 0; i < 3; i++) attempts.push(await fresh.decode('CaptureRequested', bytes).catch((error: unknown) => error));
     expect(attempts.map((e) => (e as { reason?: string }).reason)).toEqual([undefined, undefined, 'UNREADABLE_WRITER_SCHEMA']);

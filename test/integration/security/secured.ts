@@ -6,12 +6,14 @@ import type { Kafka } from 'kafkajs';
 import { generateKeyPair } from '../../../src/api/keys';
 import { createKafka } from '../../../src/app/kafka-client';
 import { RunningWorker, startWorkerApp } from '../../../src/app/worker-app';
-import { loadConfig, type TopicNames } from '../../../src/config/config';
+import { loadConfig } from '../../../src/config/config';
 import { loadConnections } from '../../../src/config/connection';
-import { EventCodec } from '../../../src/events/event-codec';
+import { outcomeTopics, topicEnv } from '../../../src/events/contract';
+import type { EventCodec } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
 import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../tools/stack/secure-stack';
 import { Sandbox, startSandbox } from '../../../tools/sandbox/server';
-import { collect, CollectedRecord, uniqueTopics } from '../../support/kafka';
+import { readToEnd, readWhen, uniqueTopics } from '../../support/kafka';
 
 /** The secured stack global setup started (or found); the tests need it. */
 export function secureStack(): SecureStack {
@@ -23,18 +25,6 @@ export function secureStack(): SecureStack {
 export function secureEnv(kafka: KafkaProfile, registry: RegistryProfile = 'admin'): Record<string, string> {
   const stack = secureStack();
   return { ...stack.kafka[kafka], ...stack.registry[registry] };
-}
-
-export function topicEnv(topics: TopicNames & { group: string }): Record<string, string> {
-  return {
-    GROUP_ID: topics.group,
-    TOPIC_REQUESTED: topics.requested,
-    TOPIC_SUCCEEDED: topics.succeeded,
-    TOPIC_FAILED: topics.failed,
-    TOPIC_UNKNOWN: topics.unknown,
-    TOPIC_RETRY: topics.retry,
-    TOPIC_DLQ: topics.dlq,
-  };
 }
 
 /**
@@ -51,7 +41,7 @@ export class SecuredSetup {
   constructor(private readonly connectionEnv: Record<string, string>) {
     const { kafka, registry } = loadConnections(connectionEnv, 'security-test');
     this.kafka = createKafka(kafka);
-    this.codec = EventCodec.forRegistry(registry);
+    this.codec = new EventRegistry(registry).codec;
   }
 
   async setup(): Promise<this> {
@@ -59,6 +49,7 @@ export class SecuredSetup {
     this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey });
     this.env = {
       ...this.connectionEnv,
+      GROUP_ID: this.topics.group,
       ...topicEnv(this.topics),
       ANTOM_BASE_URL: this.sandbox.url,
       ANTOM_SANDBOX: 'true',
@@ -106,29 +97,18 @@ export class SecuredSetup {
     return keys;
   }
 
-  /** Waits until every key has a committed outcome. */
+  /** Waits until every key has a committed outcome (to know when to stop the worker). */
   async awaitOutcomes(keys: string[], timeoutMs = 60_000): Promise<void> {
-    await collect(this.kafka, this.outcomeTopics, (seen) => new Set(seen.map((r) => r.key?.toString())).size >= keys.length, timeoutMs);
+    await readWhen(this.kafka, this.outcomeTopics, (seen) => new Set(seen.map((r) => r.key?.toString())).size >= keys.length, timeoutMs);
   }
 
-  /**
-   * Every committed outcome, read with a fresh read_committed consumer up to the end: the last
-   * record of each partition sits just below its transaction's commit marker (the high watermark
-   * minus 2). Call it with no transaction open (the worker stopped).
-   */
+  /** Every committed outcome, read to the end offsets over the secured connection. */
   async allOutcomes(): Promise<Array<{ key: string; topic: string }>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = new Map<string, number>();
-    for (const topic of this.outcomeTopics) for (const p of await admin.fetchTopicOffsets(topic)) if (Number(p.high) > 0) ends.set(`${topic}|${p.partition}`, Number(p.high));
-    await admin.disconnect();
-    const reached = (records: CollectedRecord[]) => [...ends].every(([id, end]) => records.some((r) => `${r.topic}|${r.partition}` === id && Number(r.offset) + 2 >= end));
-    const records = await collect(this.kafka, this.outcomeTopics, reached, 30_000);
-    return records.map((r) => ({ key: r.key!.toString(), topic: r.topic }));
+    return (await readToEnd(this.kafka, this.outcomeTopics)).map((r) => ({ key: r.key!.toString(), topic: r.topic }));
   }
 
   private get outcomeTopics(): string[] {
-    return [this.topics.succeeded, this.topics.failed, this.topics.unknown];
+    return outcomeTopics(this.topics);
   }
 
   async teardown(): Promise<void> {

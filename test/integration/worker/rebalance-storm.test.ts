@@ -141,7 +141,7 @@ describe('worker processes: a rebalance storm with a kill -9', () => {
     }
 
     // Every instance has exited: the outcome topics are final.
-    const outcomes = await h.allOutcomes(15_000);
+    const outcomes = await h.allOutcomes();
     const report = exactlyOnce(outcomes, keys);
     const repeated = repeatedAttempts(outcomes);
     log(`${outcomes.length} outcomes read to the end: ${report.missing.length} lost, ${report.duplicates.length} keys duplicated, ${repeated.length} attempts published twice`);

@@ -152,7 +152,7 @@ async function runAttempt(attempt: number, misses: string[], left: (ms: number) 
     log(`continued instance ${frozenExit === 0 ? 'stopped' : `ended with ${frozenExit}`} ${((Date.now() - resumedAt) / 1000).toFixed(1)} s after SIGCONT; other instance exit ${otherExit}`);
 
     // Both instances have exited: the outcome topics are final.
-    const outcomes = await h.allOutcomes(15_000);
+    const outcomes = await h.allOutcomes();
     const report = exactlyOnce(outcomes, keys);
     const repeated = repeatedAttempts(outcomes);
     log(`${outcomes.length} outcomes: ${report.missing.length} keys missing, ${report.duplicates.length} with more than one terminal outcome, ${repeated.length} key attempts published twice`);

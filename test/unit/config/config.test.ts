@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../../src/config/config';
+import { ConfigError, loadConfig, loadTopicSettings } from '../../../src/config/config';
+import { prefixedTopics, topicEnv } from '../../../src/events/contract';
 import { valid } from './valid-env';
 
 describe('loadConfig', () => {
@@ -16,6 +17,13 @@ describe('loadConfig', () => {
     expect(config.maxInFlight).toBe(800);
     expect(config.api.privateKey).toEqual({ name: 'ANTOM_PRIVATE_KEY_FILE', file: '/keys/merchant-private.pem' });
     expect(config.api.vendorPublicKey.name).toBe('ANTOM_PUBLIC_KEY');
+  });
+
+  it("reads the event contract's TOPIC_* variables as the CLIs do", () => {
+    const topics = prefixedTopics('run-1');
+    expect(loadConfig({ ...valid, ...topicEnv(topics) }).topics).toEqual(topics);
+    expect(loadTopicSettings(topicEnv(topics)).topics).toEqual(topics);
+    expect(loadConfig(valid).topics).toEqual(loadTopicSettings({}).topics);
   });
 
   it('honours renamed topics', () => {
