@@ -5,7 +5,7 @@
  * Run: npx tsx bench/client.ts [seconds per cell, default 5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { printedUsage } from './lib/usage';
+import { printedUsage } from './lib/cli';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
-import { printedUsage } from './lib/usage';
+import { printedUsage } from './lib/cli';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
