@@ -177,14 +177,14 @@ export function stopChildrenOnExit(): void {
   });
 }
 
-/** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first. */
-export function runMain(main: () => Promise<number | void>, name = 'bench'): void {
+/** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first and exits with `errorCode`. */
+export function runMain(main: () => Promise<number | void>, name = 'bench', errorCode = 2): void {
   main().then(
     (code) => process.exit(code ?? 0),
     async (error: Error) => {
       console.error(`${name} failed: ${error.stack ?? error.message}`);
       await stopAll();
-      process.exit(2);
+      process.exit(errorCode);
     },
   );
 }
