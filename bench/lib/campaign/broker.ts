@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { kafkaAnswers, startKafka } from '../../../tools/stack/kafka-broker';
 import { brokersFor, stackPaths, stackPorts } from '../../../tools/stack/layout';
-import { managed, runningPid } from '../../../tools/stack/processes';
+import { isAlive, managed, runningPid } from '../../../tools/stack/processes';
 import { sleep } from '../../../src/util/sleep';
 import type { Log } from './types';
 
@@ -111,11 +111,11 @@ export async function restartBroker(log: Log, ts: () => string): Promise<{ stopS
   // test run's global set-up) sees Kafka as running instead of starting a second broker on the same
   // data directory; startKafka writes the new broker's pid over it.
   writeFileSync(kafka.pidFile, String(process.pid));
-  while (alive(pid) && Date.now() - t1 < 90_000) await sleep(100);
-  if (alive(pid)) {
+  while (isAlive(pid) && Date.now() - t1 < 90_000) await sleep(100);
+  if (isAlive(pid)) {
     log(`  ${ts()} broker: still running after 90 s; SIGKILL`);
     process.kill(pid, 'SIGKILL');
-    while (alive(pid)) await sleep(100);
+    while (isAlive(pid)) await sleep(100);
   }
   const t2 = Date.now();
   log(`  ${ts()} broker: stopped after ${((t2 - t1) / 1000).toFixed(1)}s; starting it again (same config and data)`);
@@ -123,15 +123,6 @@ export async function restartBroker(log: Log, ts: () => string): Promise<{ stopS
   const t3 = Date.now();
   log(`  ${ts()} broker: pid ${runningPid(kafka)} answering after ${((t3 - t2) / 1000).toFixed(1)}s`);
   return { stopSec: (t2 - t1) / 1000, startSec: (t3 - t2) / 1000 };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Makes sure the native broker runs and answers (after a failure in the middle of its restart too). */

@@ -88,7 +88,7 @@ export function table(reports: LatencyReport[], ceiling: SigningCeiling): string
 }
 
 /** Worker over baseline, both ways: first outcome to last, and from the first request sent to the last outcome. */
-function baselineRatios(r: LatencyReport, note: string): Verdict[] {
+function baselineRatios(r: LatencyReport): Verdict[] {
   if (!r.baseline) return [];
   const scored = r.latencyMs >= 100;
   const ratio = r.worker.throughput / r.baseline.throughput;
@@ -99,7 +99,7 @@ function baselineRatios(r: LatencyReport, note: string): Verdict[] {
       target: scored ? 15 : NaN,
       unit: '×',
       pass: scored ? ratio >= 15 : true,
-      note: (scored ? '' : ' (informational)') + note,
+      note: scored ? '' : ' (informational)',
     },
     {
       name: `L=${r.latencyMs}: worker / baseline throughput, from the first request sent to the last outcome`,
@@ -107,7 +107,7 @@ function baselineRatios(r: LatencyReport, note: string): Verdict[] {
       target: NaN,
       unit: '×',
       pass: true,
-      note,
+      note: '',
     },
   ];
 }
@@ -138,13 +138,12 @@ function machineContext(r: LatencyReport, ceiling: SigningCeiling): Verdict[] {
   ];
 }
 
-/** `differences`: the settings of this run that are not the product defaults (the targets are for the defaults). */
-export function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, differences: string[]): Verdict[] {
+/** The targets are for the default configuration (the report says when a run differs from it). */
+export function verdicts(reports: LatencyReport[], ceiling: SigningCeiling): Verdict[] {
   const out: Verdict[] = [];
   const cpuTarget = ceiling.cpuMsPerSign + CPU_OVERHEAD_BUDGET_MS;
-  const note = differences.length ? ` (targets are for the default configuration; this run differs: ${differences.join('; ')})` : '';
   for (const r of reports) {
-    out.push(...baselineRatios(r, note));
+    out.push(...baselineRatios(r));
     const share = r.worker.throughput / ceiling.signsPerSec;
     out.push({
       name: `L=${r.latencyMs}: worker / signing ceiling`,
@@ -152,7 +151,7 @@ export function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, diff
       target: r.latencyMs === 0 ? 80 : NaN,
       unit: '%',
       pass: r.latencyMs === 0 ? share >= 0.8 : true,
-      note: `(from start: ${((100 * r.worker.throughputFromStart) / ceiling.signsPerSec).toFixed(1)}%)` + (r.latencyMs === 0 ? '' : ' (informational)') + note,
+      note: `(from start: ${((100 * r.worker.throughputFromStart) / ceiling.signsPerSec).toFixed(1)}%)` + (r.latencyMs === 0 ? '' : ' (informational)'),
     });
     out.push({
       name: `L=${r.latencyMs}: worker CPU ms/capture vs signing ${ceiling.cpuMsPerSign.toFixed(3)} + ${CPU_OVERHEAD_BUDGET_MS}`,
@@ -160,7 +159,7 @@ export function verdicts(reports: LatencyReport[], ceiling: SigningCeiling, diff
       target: cpuTarget,
       unit: 'ms',
       pass: r.worker.cpuMsPerCapture <= cpuTarget,
-      note,
+      note: '',
     });
     out.push(...machineContext(r, ceiling));
   }
