@@ -27,21 +27,14 @@ import { join } from 'node:path';
 import { KINDS } from './lib/bad-input/kinds';
 import { Campaign, type BadInputOptions, type KindResult, type RunReport } from './lib/bad-input/run';
 import { build } from './lib/build';
-import { benchArgs, log, nonNegative } from './lib/cli';
+import { benchArgs, stringOptions, log, nonNegative } from './lib/cli';
 import { runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { stampNow, writeResult } from './lib/report';
 import { ensureStack, gitDescribe, makeKeys, startSandboxProcess } from './lib/setup';
 
 function parseOptions(): BadInputOptions | undefined {
   const values = benchArgs(__filename, {
-    good: { type: 'string', default: '5000' },
-    'bad-every': { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '2' },
-    partitions: { type: 'string', default: '12' },
-    inflight: { type: 'string', default: '1000' },
-    latency: { type: 'string', default: '100' },
-    warmup: { type: 'string', default: '1000' },
-    'max-seconds': { type: 'string', default: '120' },
+    ...stringOptions({ good: '5000', 'bad-every': '10', rounds: '2', partitions: '12', inflight: '1000', latency: '100', warmup: '1000', 'max-seconds': '120' }),
     'no-probe': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   });

@@ -12,7 +12,7 @@
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
 import { sleep } from '../src/util/sleep';
-import { benchArgs, log } from './lib/cli';
+import { benchArgs, stringOptions, log } from './lib/cli';
 import { build } from './lib/build';
 import { rateLimitReading, rateLines } from './lib/call-rate';
 import { runMain, stopChildrenOnExit } from './lib/proc';
@@ -22,13 +22,7 @@ import { VendorRun } from './lib/vendor-run';
 
 async function main(): Promise<number> {
   const values = benchArgs(__filename, {
-    capacity: { type: 'string', default: '300' },
-    latency: { type: 'string', default: '100' },
-    jitter: { type: 'string', default: '10' },
-    settle: { type: 'string', default: '10' },
-    seconds: { type: 'string', default: '30' },
-    partitions: { type: 'string', default: '12' },
-    inflight: { type: 'string', default: '500' },
+    ...stringOptions({ capacity: '300', latency: '100', jitter: '10', settle: '10', seconds: '30', partitions: '12', inflight: '500' }),
     verbose: { type: 'boolean', default: false },
   });
   if (!values) return 0;

@@ -14,7 +14,7 @@
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
 import { sleep } from '../src/util/sleep';
-import { benchArgs, log } from './lib/cli';
+import { benchArgs, stringOptions, log } from './lib/cli';
 import { build, buildRef } from './lib/build';
 import { rateLines, recoveryReading, type RateSample, type RecoveryReading } from './lib/call-rate';
 import { runMain, stopChildrenOnExit } from './lib/proc';
@@ -26,15 +26,7 @@ const STEADY_SECONDS = 15;
 
 async function main(): Promise<number> {
   const values = benchArgs(__filename, {
-    rate: { type: 'string', default: '200' },
-    before: { type: 'string', default: '20' },
-    outage: { type: 'string', default: '30' },
-    after: { type: 'string', default: '30' },
-    latency: { type: 'string', default: '20' },
-    jitter: { type: 'string', default: '20' },
-    'latency-per-concurrent': { type: 'string', default: '0' },
-    partitions: { type: 'string', default: '12' },
-    inflight: { type: 'string', default: '500' },
+    ...stringOptions({ rate: '200', before: '20', outage: '30', after: '30', latency: '20', jitter: '20', 'latency-per-concurrent': '0', partitions: '12', inflight: '500' }),
     'compare-ref': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   });

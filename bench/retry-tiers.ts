@@ -25,7 +25,7 @@ import type { RetryTier } from '../src/retry/tiers';
 import { RETRY_HEADERS, retryHeaders } from '../src/retry/retry-headers';
 import { sleep } from '../src/util/sleep';
 import { build } from './lib/build';
-import { benchArgs, log, nonNegative } from './lib/cli';
+import { benchArgs, stringOptions, log, nonNegative } from './lib/cli';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { scrapeMetrics } from './lib/metrics';
 import { Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
@@ -169,9 +169,7 @@ async function judge(r: Run, nearDue: Map<string, number>, collector: OutcomeCol
 
 async function main(): Promise<number> {
   const values = benchArgs(__filename, {
-    pending: { type: 'string', default: '1000000' },
-    near: { type: 'string', default: '1000' },
-    partitions: { type: 'string', default: '12' },
+    ...stringOptions({ pending: '1000000', near: '1000', partitions: '12' }),
     restart: { type: 'boolean', default: false },
   });
   if (!values) return 0;

@@ -33,6 +33,11 @@ export function benchArgs<O extends OptionSpec>(file: string, options: O, args: 
   return parseArgs({ args, options }).values;
 }
 
+/** String options with their defaults, in node:util's form. */
+export function stringOptions<K extends string>(defaults: Record<K, string>): Record<K, { type: 'string'; default: string }> {
+  return Object.fromEntries(Object.entries(defaults).map(([name, value]) => [name, { type: 'string', default: value }])) as Record<K, { type: 'string'; default: string }>;
+}
+
 /** `--name`'s value as a non-negative number; `fallback` when it was not given. */
 export function nonNegative(name: string, value: string | undefined, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;

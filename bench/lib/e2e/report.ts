@@ -2,7 +2,7 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { ProfileSummary } from '../../profile-summary';
-import { renderSvg, writeChart, type Panel } from '../chart';
+import { renderSvg, writeChart, type Bar, type Group, type Panel } from '../chart';
 import { f0, f3, markdownTable, RESULTS } from '../report';
 import type { SigningCeiling } from '../signing-ceiling';
 import type { RunResult } from './result';
@@ -177,31 +177,27 @@ const COLORS = { worker: '#1f77b4', workerLight: '#aec7e8', baseline: '#ff7f0e',
 
 function panels(reports: LatencyReport[], ceiling: SigningCeiling, o: E2eOptions): Panel[] {
   const c = COLORS;
-  const throughput: Panel = {
-    title: 'Throughput (captures/s)',
+  // Worker and baseline side by side at each latency, with the signing reference as a third bar.
+  const sideBySide = (title: string, metric: (x: RunResult) => number, reference: Bar, targets: (r: LatencyReport) => Group['targets']): Panel => ({
+    title,
     groups: reports.map((r) => ({
       label: `L=${r.latencyMs} ms`,
-      bars: [
-        { label: 'worker', value: r.worker.throughput, color: c.worker },
-        ...(r.baseline ? [{ label: 'baseline', value: r.baseline.throughput, color: c.baseline }] : []),
-        { label: 'sign ceiling', value: ceiling.signsPerSec, color: c.sign },
-      ],
-      targets:
-        r.latencyMs === 0 ? [{ value: ceiling.signsPerSec * 0.8, label: '80% ceiling' }] : r.baseline && r.latencyMs >= 100 ? [{ value: r.baseline.throughput * 15, label: '15× baseline' }] : [],
+      bars: [{ label: 'worker', value: metric(r.worker), color: c.worker }, ...(r.baseline ? [{ label: 'baseline', value: metric(r.baseline), color: c.baseline }] : []), reference],
+      targets: targets(r),
     })),
-  };
-  const cpu: Panel = {
-    title: 'CPU ms per capture',
-    groups: reports.map((r) => ({
-      label: `L=${r.latencyMs} ms`,
-      bars: [
-        { label: 'worker', value: r.worker.cpuMsPerCapture, color: c.worker },
-        ...(r.baseline ? [{ label: 'baseline', value: r.baseline.cpuMsPerCapture, color: c.baseline }] : []),
-        { label: 'one signature', value: ceiling.cpuMsPerSign, color: c.sign },
-      ],
-      targets: [{ value: ceiling.cpuMsPerSign + CPU_OVERHEAD_BUDGET_MS, label: 'sign + 0.35' }],
-    })),
-  };
+  });
+  const throughput = sideBySide(
+    'Throughput (captures/s)',
+    (x) => x.throughput,
+    { label: 'sign ceiling', value: ceiling.signsPerSec, color: c.sign },
+    (r) => (r.latencyMs === 0 ? [{ value: ceiling.signsPerSec * 0.8, label: '80% ceiling' }] : r.baseline && r.latencyMs >= 100 ? [{ value: r.baseline.throughput * 15, label: '15× baseline' }] : []),
+  );
+  const cpu = sideBySide(
+    'CPU ms per capture',
+    (x) => x.cpuMsPerCapture,
+    { label: 'one signature', value: ceiling.cpuMsPerSign, color: c.sign },
+    () => [{ value: ceiling.cpuMsPerSign + CPU_OVERHEAD_BUDGET_MS, label: 'sign + 0.35' }],
+  );
   const latency: Panel = {
     title: `E2E latency p50 / p99 (ms, at ${o.pacedLoad * 100}% load)`,
     groups: reports
