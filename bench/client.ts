@@ -4,36 +4,16 @@
  * a child process, so the two sides' CPU is measured apart (they still share this machine's cores).
  * Run: npx tsx bench/client.ts [seconds per cell, default 5]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { printedUsage } from './lib/usage';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { CaptureClient, type CaptureResult } from '../src/api/capture-client';
-import { generateKeyPair, loadPublicKey } from '../src/api/keys';
-
-const CLOCK_TICKS_PER_SEC = 100; // USER_HZ on Linux
-
-function childCpuMs(child: ChildProcess): number {
-  // Fields 14 and 15 of /proc/<pid>/stat: user and system time in clock ticks.
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
-}
-
-async function startSandboxProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const cli = join(__dirname, '../tools/sandbox/cli.ts');
-  const args = [...['--port', '0', '--merchant-public-key', join(dir, 'merchant.pub')], ...['--private-key', join(dir, 'sandbox.pem'), '--public-key', join(dir, 'sandbox.pub')]];
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  for (;;) {
-    const url = /listening on (\S+)/.exec(out)?.[1];
-    if (url) return { child, url };
-    if (child.exitCode !== null) throw new Error(`sandbox exited: ${out}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { loadPrivateKey, loadPublicKey } from '../src/api/keys';
+import { build } from './lib/build';
+import { printedUsage } from './lib/cli';
+import { runMain, stopAll } from './lib/proc';
+import { makeKeys, startSandboxProcess } from './lib/setup';
 
 let seq = 0;
 async function drive(client: CaptureClient, concurrency: number, seconds: number): Promise<{ calls: number; notS: number }> {
@@ -61,18 +41,19 @@ async function main(): Promise<void> {
   if (printedUsage(__filename)) return;
   const seconds = Number(process.argv[2] ?? 5);
   const dir = mkdtempSync(join(tmpdir(), 'bench-client-'));
-  const merchant = await generateKeyPair({ publicKeyFile: join(dir, 'merchant.pub') });
-  const { child, url } = await startSandboxProcess(dir);
+  const keys = await makeKeys(dir);
+  const { proc, url } = await startSandboxProcess(build(true), keys, 0);
   try {
-    const vendorPublicKey = loadPublicKey({ name: 'sandbox public key', file: join(dir, 'sandbox.pub') });
-    console.log(`sandbox ${url} (child pid ${child.pid}), ${seconds}s per cell`);
+    const privateKey = loadPrivateKey({ name: 'merchant private key', file: keys.merchantPrivate });
+    const vendorPublicKey = loadPublicKey({ name: 'sandbox public key', file: keys.sandboxPublic });
+    console.log(`sandbox ${url} (child pid ${proc.pid}), ${seconds}s per cell`);
     console.log('conc | conns | captures/s | client CPU ms/call | sandbox CPU ms/call | not S');
     for (const concurrency of [1, 64, 512]) {
       const connections = Math.min(concurrency, 64);
       const client = new CaptureClient({
         baseUrl: url,
         clientId: 'BENCH',
-        privateKey: merchant.privateKey,
+        privateKey,
         vendorPublicKey,
         timeoutMs: 30_000,
         connections,
@@ -80,13 +61,13 @@ async function main(): Promise<void> {
       });
       await drive(client, concurrency, 1); // warm-up: connections, JIT
       const cpu0 = process.cpuUsage();
-      const sandboxCpu0 = childCpuMs(child);
+      const sandboxCpu0 = proc.cpuMs();
       const t0 = performance.now();
       const { calls, notS } = await drive(client, concurrency, seconds);
       const elapsed = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const clientMs = (cpu.user + cpu.system) / 1000 / calls;
-      const sandboxMs = (childCpuMs(child) - sandboxCpu0) / calls;
+      const sandboxMs = (proc.cpuMs() - sandboxCpu0) / calls;
       console.log(
         `${String(concurrency).padStart(4)} | ${String(connections).padStart(5)} | ${(calls / elapsed).toFixed(0).padStart(10)} | ` +
           `${clientMs.toFixed(3).padStart(17)} | ${sandboxMs.toFixed(3).padStart(19)} | ${notS}`,
@@ -95,9 +76,9 @@ async function main(): Promise<void> {
       await (await request(`${url}/sandbox/reset`, { method: 'POST' })).body.dump();
     }
   } finally {
-    child.kill('SIGTERM');
+    await stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-void main();
+runMain(main);

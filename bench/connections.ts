@@ -7,19 +7,18 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
-import { printedUsage } from './lib/usage';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { EventCodec } from '../src/events/event-codec';
+import { sleep } from '../src/util/sleep';
+import { benchArgs, log } from './lib/cli';
 import { build } from './lib/build';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, RequestProducer, withAdmin } from './lib/kafka';
+import { scrapeMetrics } from './lib/metrics';
 import { Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { ensureStack, makeKeys, startSandboxProcess, workerEnv } from './lib/setup';
-
-const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
 /** Established TCP connections of `pid`, counted by the peer's port. */
 function connectionsByPeerPort(pid: number): Map<string, number> {
@@ -34,15 +33,13 @@ function connectionsByPeerPort(pid: number): Map<string, number> {
   return counts;
 }
 
-async function scrape(port: number, metric: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
-  return line ? Number(line.split(' ')[1]) : NaN;
+async function partitionsOwned(port: number): Promise<number> {
+  return (await scrapeMetrics(port, 5000))?.sum('capture_partitions_owned') ?? NaN;
 }
 
 async function main(): Promise<void> {
-  if (printedUsage(__filename)) return;
-  const { values } = parseArgs({ options: { partitions: { type: 'string', default: '12,48' }, events: { type: 'string', default: '2000' } } });
+  const values = benchArgs(__filename, { partitions: { type: 'string', default: '12,48' }, events: { type: 'string', default: '2000' } });
+  if (!values) return;
   stopChildrenOnExit();
   const stack = await ensureStack();
   const brokerPort = stack.brokers.split(',')[0].split(':')[1];
@@ -54,19 +51,19 @@ async function main(): Promise<void> {
   try {
     const keys = await makeKeys(dir);
     const sandbox = await startSandboxProcess(entry, keys, 5);
-    for (const partitions of values.partitions!.split(',').map(Number)) {
+    for (const partitions of values.partitions.split(',').map(Number)) {
       const topics = freshTopics(`bench-conn-${partitions}`);
       await withAdmin(kafka, (admin) => createTopics(admin, topics, partitions));
       const proc = new Proc(`worker K=${partitions}`, process.execPath, [...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics, {}), false);
       const port = Number((await proc.waitFor(/"healthPort":(\d+)/))[1]);
       const deadline = Date.now() + 60_000;
-      while ((await scrape(port, 'capture_partitions_owned')) < 2 * partitions && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      while (!((await partitionsOwned(port)) >= 2 * partitions) && Date.now() < deadline) await sleep(200);
       // Traffic through every partition, so each producer has talked to the leaders it writes to.
       const collector = await OutcomeCollector.start(kafka, [topics.succeeded, topics.failed, topics.unknown]);
       const producer = await RequestProducer.create(kafka, codec, topics.requested, topics.id);
       await producer.send(Number(values.events));
-      while (collector.count < Number(values.events) && Date.now() < deadline + 60_000) await new Promise((r) => setTimeout(r, 100));
-      const owned = await scrape(port, 'capture_partitions_owned');
+      while (collector.count < Number(values.events) && Date.now() < deadline + 60_000) await sleep(100);
+      const owned = await partitionsOwned(port);
       const connections = connectionsByPeerPort(proc.pid);
       const at = (url: string) => connections.get(new URL(url).port) ?? 0;
       const toBroker = connections.get(brokerPort) ?? 0;

@@ -10,93 +10,79 @@
  *                           [--keep-topics] [--tsx] [--verbose] [--env NAME=VALUE ...]
  *
  * Prints a progress line every ~2 s and a summary table; writes bench/results/fault-campaign-latest.json
- * (and a copy in bench/results/history/) with the per-second timeline; worker and sandbox logs go to
+ * (and a copy in bench/results/history/, git-ignored) with the per-second timeline; worker and sandbox logs go to
  * bench/results/fault-campaign-logs/ (git-ignored *.log). Exit code 1 when a request was lost, an
  * outcome was duplicated, the run timed out or the broker was not left healthy.
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
-import { printedUsage } from './lib/usage';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ROOT } from './lib/build';
-import { DEFAULT_OPTIONS, outageTimelineLines, runCampaign, summaryLines, type CampaignOptions } from './lib/fault-campaign';
-import { stopAll, stopChildrenOnExit } from './lib/proc';
+import { sleep } from '../src/util/sleep';
+import { benchArgs, envPairs, log, nonNegative, numberList, type OptionSpec } from './lib/cli';
+import { DEFAULT_OPTIONS, outageTimelineLines, runCampaign, summaryLines, type CampaignOptions, type CampaignResult } from './lib/fault-campaign';
+import { runMain, stopChildrenOnExit } from './lib/proc';
+import { RESULTS, writeResult } from './lib/report';
 
-const RESULTS = join(ROOT, 'bench', 'results');
-const log = (line: string): void => void process.stdout.write(`${line}\n`);
+const OPTIONS = {
+  events: { type: 'string' },
+  'unknown-share': { type: 'string' },
+  kills: { type: 'string' },
+  'outage-seconds': { type: 'string' },
+  rate: { type: 'string' },
+  partitions: { type: 'string' },
+  inflight: { type: 'string' },
+  latency: { type: 'string' },
+  jitter: { type: 'string' },
+  'retry-max-delay-ms': { type: 'string' },
+  'timeout-seconds': { type: 'string' },
+  'fault-span-seconds': { type: 'string' },
+  seed: { type: 'string' },
+  'log-level': { type: 'string' },
+  'no-broker-restart': { type: 'boolean', default: false },
+  stalls: { type: 'string' },
+  runs: { type: 'string' },
+  'keep-topics': { type: 'boolean', default: false },
+  tsx: { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  env: { type: 'string', multiple: true, default: [] },
+} satisfies OptionSpec;
 
-function parseOptions(argv: string[]): Partial<CampaignOptions> & { runs: number } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      events: { type: 'string' },
-      'unknown-share': { type: 'string' },
-      kills: { type: 'string' },
-      'outage-seconds': { type: 'string' },
-      rate: { type: 'string' },
-      partitions: { type: 'string' },
-      inflight: { type: 'string' },
-      latency: { type: 'string' },
-      jitter: { type: 'string' },
-      'retry-max-delay-ms': { type: 'string' },
-      'timeout-seconds': { type: 'string' },
-      'fault-span-seconds': { type: 'string' },
-      seed: { type: 'string' },
-      'log-level': { type: 'string' },
-      'no-broker-restart': { type: 'boolean', default: false },
-      stalls: { type: 'string' },
-      runs: { type: 'string' },
-      'keep-topics': { type: 'boolean', default: false },
-      tsx: { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      env: { type: 'string', multiple: true, default: [] },
-    },
-  });
-  const num = (name: string, v: string | undefined, fallback: number): number => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
-    return n;
-  };
+function parseOptions(): (Partial<CampaignOptions> & { runs: number }) | undefined {
+  const values = benchArgs(__filename, OPTIONS);
+  if (!values) return undefined;
   const d = DEFAULT_OPTIONS;
-  const share = num('unknown-share', values['unknown-share'], d.unknownShare);
+  const share = nonNegative('unknown-share', values['unknown-share'], d.unknownShare);
   if (share > 1) throw new Error('--unknown-share is a fraction between 0 and 1');
   return {
-    runs: Math.max(1, num('runs', values.runs, 1)),
-    events: num('events', values.events, d.events),
+    runs: Math.max(1, nonNegative('runs', values.runs, 1)),
+    events: nonNegative('events', values.events, d.events),
     unknownShare: share,
-    kills: num('kills', values.kills, d.kills),
-    outageSeconds: num('outage-seconds', values['outage-seconds'], d.outageSeconds),
-    rate: num('rate', values.rate, d.rate),
-    partitions: num('partitions', values.partitions, d.partitions),
-    inflight: num('inflight', values.inflight, d.inflight),
-    latencyMs: num('latency', values.latency, d.latencyMs),
-    jitterMs: num('jitter', values.jitter, d.jitterMs),
-    retryMaxDelayMs: num('retry-max-delay-ms', values['retry-max-delay-ms'], d.retryMaxDelayMs),
-    timeoutSeconds: num('timeout-seconds', values['timeout-seconds'], d.timeoutSeconds),
-    ...(values['fault-span-seconds'] !== undefined && { faultSpanSeconds: num('fault-span-seconds', values['fault-span-seconds'], 0) }),
-    seed: num('seed', values.seed, d.seed),
+    kills: nonNegative('kills', values.kills, d.kills),
+    outageSeconds: nonNegative('outage-seconds', values['outage-seconds'], d.outageSeconds),
+    rate: nonNegative('rate', values.rate, d.rate),
+    partitions: nonNegative('partitions', values.partitions, d.partitions),
+    inflight: nonNegative('inflight', values.inflight, d.inflight),
+    latencyMs: nonNegative('latency', values.latency, d.latencyMs),
+    jitterMs: nonNegative('jitter', values.jitter, d.jitterMs),
+    retryMaxDelayMs: nonNegative('retry-max-delay-ms', values['retry-max-delay-ms'], d.retryMaxDelayMs),
+    timeoutSeconds: nonNegative('timeout-seconds', values['timeout-seconds'], d.timeoutSeconds),
+    ...(values['fault-span-seconds'] !== undefined && { faultSpanSeconds: nonNegative('fault-span-seconds', values['fault-span-seconds']) }),
+    seed: nonNegative('seed', values.seed, d.seed),
     logLevel: values['log-level'] ?? d.logLevel,
     brokerRestart: !values['no-broker-restart'],
-    stalls:
-      values.stalls === undefined
-        ? d.stalls
-        : values.stalls
-            .split(',')
-            .filter(Boolean)
-            .map((v) => num('stalls', v, 0)),
-    keepTopics: values['keep-topics']!,
-    tsx: values.tsx!,
-    verbose: values.verbose!,
-    extraEnv: Object.fromEntries(values.env!.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+    stalls: values.stalls === undefined ? d.stalls : numberList('stalls', values.stalls),
+    keepTopics: values['keep-topics'],
+    tsx: values.tsx,
+    verbose: values.verbose,
+    extraEnv: envPairs(values.env),
   };
 }
 
 async function main(): Promise<number> {
-  if (printedUsage(__filename)) return 0;
-  const { runs, ...options } = parseOptions(process.argv.slice(2));
+  const parsed = parseOptions();
+  if (!parsed) return 0;
+  const { runs, ...options } = parsed;
   stopChildrenOnExit();
   const logDir = join(RESULTS, 'fault-campaign-logs');
   if (runs > 1) rmSync(logDir, { recursive: true, force: true });
@@ -112,7 +98,7 @@ async function main(): Promise<number> {
     const seed = run === 1 && options.seed !== undefined ? options.seed : Math.floor(Math.random() * 2 ** 31);
     // A failure of the campaign itself (not a lost or duplicated outcome: those are results), such as
     // a topic not yet served right after it was created, repeats the run rather than end the series.
-    let r: Awaited<ReturnType<typeof runCampaign>> | undefined;
+    let r: CampaignResult | undefined;
     for (let attempt = 1; !r; attempt++) {
       try {
         r = await runCampaign({ ...options, seed, logDir: runLogDir }, log);
@@ -120,7 +106,7 @@ async function main(): Promise<number> {
         if (attempt >= 3) throw error;
         harnessErrors++;
         log(`campaign run ${run} could not complete (${(error as Error).message}); running it again`);
-        await new Promise((resolve) => setTimeout(resolve, 5000));
+        await sleep(5000);
       }
     }
 
@@ -130,11 +116,8 @@ async function main(): Promise<number> {
     log('\nfault campaign summary');
     for (const line of summaryLines(r)) log(line);
 
-    mkdirSync(join(RESULTS, 'history'), { recursive: true });
-    const body = JSON.stringify(r, null, 2);
-    writeFileSync(join(RESULTS, 'fault-campaign-latest.json'), body);
-    writeFileSync(join(RESULTS, 'history', `fault-campaign-${r.stamp.replace(/:/g, '')}.json`), body);
-    log(`\nwrote bench/results/fault-campaign-latest.json (timeline: ${r.timeline.length} samples); logs in ${runLogDir}`);
+    const written = writeResult('fault-campaign-latest.json', r, `fault-campaign-${r.stamp.replace(/:/g, '')}.json`);
+    log(`\nwrote ${written} (timeline: ${r.timeline.length} samples); logs in ${runLogDir}`);
     const ok = r.finished && r.lost === 0 && r.duplicates === 0 && r.broker.healthyAtEnd;
     if (!ok) failed++;
     const stalls = r.stalls.map((x) => `${x.seconds}s/${x.transactionsInFlight ?? '?'}tx→${x.recoverySec?.toFixed(1) ?? '–'}s`).join(' ');
@@ -152,11 +135,4 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (error: Error) => {
-    console.error(`fault campaign failed: ${error.stack ?? error.message}`);
-    await stopAll();
-    process.exit(2);
-  },
-);
+runMain(main, 'fault campaign');

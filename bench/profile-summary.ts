@@ -5,7 +5,7 @@
  * Run: npx tsx bench/profile-summary.ts FILE.cpuprofile [top N, default 25]
  */
 import { readFileSync } from 'node:fs';
-import { printedUsage } from './lib/usage';
+import { printedUsage } from './lib/cli';
 
 interface CallFrame {
   functionName: string;

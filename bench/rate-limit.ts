@@ -11,33 +11,21 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
-import { printedUsage } from './lib/usage';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { build, ROOT } from './lib/build';
+import { sleep } from '../src/util/sleep';
+import { benchArgs, stringOptions, log } from './lib/cli';
+import { build } from './lib/build';
 import { rateLimitReading, rateLines } from './lib/call-rate';
 import { runMain, stopChildrenOnExit } from './lib/proc';
+import { writeResult } from './lib/report';
 import { gitDescribe } from './lib/setup';
 import { VendorRun } from './lib/vendor-run';
 
-const log = (line: string): void => void process.stdout.write(`${line}\n`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function main(): Promise<number> {
-  if (printedUsage(__filename)) return 0;
-  const { values } = parseArgs({
-    options: {
-      capacity: { type: 'string', default: '300' },
-      latency: { type: 'string', default: '100' },
-      jitter: { type: 'string', default: '10' },
-      settle: { type: 'string', default: '10' },
-      seconds: { type: 'string', default: '30' },
-      partitions: { type: 'string', default: '12' },
-      inflight: { type: 'string', default: '500' },
-      verbose: { type: 'boolean', default: false },
-    },
+  const values = benchArgs(__filename, {
+    ...stringOptions({ capacity: '300', latency: '100', jitter: '10', settle: '10', seconds: '30', partitions: '12', inflight: '500' }),
+    verbose: { type: 'boolean', default: false },
   });
+  if (!values) return 0;
   const n = (name: keyof typeof values): number => Number(values[name]);
   const [capacity, settle, seconds] = [n('capacity'), n('settle'), n('seconds')];
   stopChildrenOnExit();
@@ -67,9 +55,7 @@ async function main(): Promise<number> {
     log(
       `\nover ${r.seconds} s after ${settle} s to settle: ${r.callsPerSec.toFixed(1)} calls/s, ${r.capturesPerSec.toFixed(1)} captures/s = ${(100 * r.ofCapacity).toFixed(1)}% of the capacity (≥ 90%), rate-limited answers ${(100 * r.rateLimitedShare).toFixed(2)}% of the calls (< 5%): ${ok ? 'PASS' : 'FAIL'}`,
     );
-    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench', 'results', 'rate-limit-latest.json'), JSON.stringify({ commit: gitDescribe(), options: values, window, reading: r, samples: run.sampler.samples }, null, 2));
-    log('wrote bench/results/rate-limit-latest.json');
+    log(`wrote ${writeResult('rate-limit-latest.json', { commit: gitDescribe(), options: values, window, reading: r, samples: run.sampler.samples })}`);
     return ok ? 0 : 1;
   } finally {
     await run.stop();

@@ -13,37 +13,24 @@
  */
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
 import '../src/app/install-aborted-filter';
-import { printedUsage } from './lib/usage';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { build, buildRef, ROOT } from './lib/build';
+import { sleep } from '../src/util/sleep';
+import { benchArgs, stringOptions, log } from './lib/cli';
+import { build, buildRef } from './lib/build';
 import { rateLines, recoveryReading, type RateSample, type RecoveryReading } from './lib/call-rate';
 import { runMain, stopChildrenOnExit } from './lib/proc';
+import { writeResult } from './lib/report';
 import { gitDescribe } from './lib/setup';
 import { VendorRun } from './lib/vendor-run';
 
-const log = (line: string): void => void process.stdout.write(`${line}\n`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const STEADY_SECONDS = 15;
 
 async function main(): Promise<number> {
-  if (printedUsage(__filename)) return 0;
-  const { values } = parseArgs({
-    options: {
-      rate: { type: 'string', default: '200' },
-      before: { type: 'string', default: '20' },
-      outage: { type: 'string', default: '30' },
-      after: { type: 'string', default: '30' },
-      latency: { type: 'string', default: '20' },
-      jitter: { type: 'string', default: '20' },
-      'latency-per-concurrent': { type: 'string', default: '0' },
-      partitions: { type: 'string', default: '12' },
-      inflight: { type: 'string', default: '500' },
-      'compare-ref': { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-    },
+  const values = benchArgs(__filename, {
+    ...stringOptions({ rate: '200', before: '20', outage: '30', after: '30', latency: '20', jitter: '20', 'latency-per-concurrent': '0', partitions: '12', inflight: '500' }),
+    'compare-ref': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
   });
+  if (!values) return 0;
   const n = (name: keyof typeof values): number => Number(values[name]);
   const [rate, before, outage, after] = [n('rate'), n('before'), n('outage'), n('after')];
   if (before < STEADY_SECONDS + 3) throw new Error(`--before must leave ${STEADY_SECONDS} s of steady calls after the start (at least ${STEADY_SECONDS + 3})`);
@@ -93,9 +80,7 @@ async function main(): Promise<number> {
   for (const { worker, reading: r } of results) {
     log(`  ${worker.padEnd(22)} steady ${r.steadyPerSec}/s · peak ${r.peakPerSec}/s at t=${r.peakAt} s, ${r.ratio.toFixed(2)}× steady ${r.ratio <= 2 ? '(within 2×)' : '(OVER 2×)'}`);
   }
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'recovery-latest.json'), JSON.stringify({ commit: gitDescribe(), options: values, results }, null, 2));
-  log('wrote bench/results/recovery-latest.json');
+  log(`wrote ${writeResult('recovery-latest.json', { commit: gitDescribe(), options: values, results })}`);
   return results[0]!.reading.ratio <= 2 ? 0 : 1;
 }
 

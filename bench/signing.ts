@@ -5,7 +5,7 @@
  * Run: npx tsx bench/signing.ts [seconds per cell, default 3]
  */
 import { generateKeyPairSync, sign, verify, KeyObject } from 'node:crypto';
-import { printedUsage } from './lib/usage';
+import { printedUsage } from './lib/cli';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

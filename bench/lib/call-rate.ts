@@ -5,6 +5,8 @@
  * test/integration/worker/rate-limit.test.ts).
  */
 import type { SecondCounts } from '../../tools/sandbox/store';
+import { median } from './report';
+import { every } from './sampler';
 
 /** One wall-clock second as the sandbox counted it. */
 export interface RateSample {
@@ -28,14 +30,13 @@ export class CallRateSampler {
   private readonly down = new Set<number>();
   private readonly limits = new Map<number, number>();
   private readonly startSecond = Math.floor(Date.now() / 1000);
-  private readonly timer: NodeJS.Timeout;
-  private reading = false;
+  private readonly timer: { stop(): void };
 
   constructor(
     private readonly read: () => Promise<SecondCounts[] | null>,
     private readonly readLimit: () => Promise<number | undefined> = async () => undefined,
   ) {
-    this.timer = setInterval(() => void this.sample(), 1000);
+    this.timer = every(1000, () => this.sample());
   }
 
   /** Seconds since the sampler started, on the samples' scale. */
@@ -62,28 +63,17 @@ export class CallRateSampler {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer.stop();
   }
 
   private async sample(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
-    try {
-      const second = Math.floor(Date.now() / 1000);
-      const [seconds, limit] = await Promise.all([this.read(), this.readLimit()]);
-      if (!seconds) this.down.add(second);
-      // A later read of a second has counted more of it.
-      for (const counts of seconds ?? []) this.counts.set(counts.second, counts);
-      if (limit !== undefined) this.limits.set(second, limit);
-    } finally {
-      this.reading = false;
-    }
+    const second = Math.floor(Date.now() / 1000);
+    const [seconds, limit] = await Promise.all([this.read(), this.readLimit()]);
+    if (!seconds) this.down.add(second);
+    // A later read of a second has counted more of it.
+    for (const counts of seconds ?? []) this.counts.set(counts.second, counts);
+    if (limit !== undefined) this.limits.set(second, limit);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
 }
 
 export interface RecoveryReading {

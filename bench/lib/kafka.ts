@@ -1,11 +1,13 @@
-/** Topics, request producers and a read_committed outcome collector for the benchmarks. */
+/** Topics, request producers and a live read_committed outcome collector for the benchmarks. */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { createKafka } from '../../src/app/kafka-client';
 import { loadTopicSettings, type TopicNames } from '../../src/config/config';
 import { loadKafkaConnection } from '../../src/config/connection';
 import { EventCodec } from '../../src/events/event-codec';
 import type { CaptureRequested } from '../../src/events/types.generated';
+import { sleep } from '../../src/util/sleep';
+import { LiveReader, type LiveRecord } from './live-reader';
 
 /** `brokers` with the security settings (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_TLS_*) of the environment. */
 export function benchKafka(brokers: string): Kafka {
@@ -102,7 +104,7 @@ export class RequestProducer {
         await this.send(n);
         sent += n;
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     return sent;
   }
@@ -122,48 +124,24 @@ export interface Outcome {
   seenAt: number;
 }
 
-/** A read_committed consumer of outcome topics: first outcome per key, duplicates counted. */
+/** A live read_committed consumer of outcome topics: first outcome per key, duplicates counted. */
 export class OutcomeCollector {
   readonly outcomes = new Map<string, Outcome>();
   /** Another record with a key already seen (a real duplicate in the log). */
   duplicates = 0;
-  /** The same record (topic, partition, offset) delivered to this collector again. */
-  redeliveries = 0;
-  private readonly seen = new Set<string>();
   firstSeenAt = 0;
   lastSeenAt = 0;
-  private constructor(private readonly consumer: Consumer) {}
+  private reader!: LiveReader;
 
   static async start(kafka: Kafka, topics: string[]): Promise<OutcomeCollector> {
-    const consumer = kafka.consumer({ groupId: `bench-collector-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 });
-    const collector = new OutcomeCollector(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({
-      partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch }) => {
-        const seenAt = Date.now();
-        for (const m of batch.messages) {
-          const id = `${batch.topic}|${batch.partition}|${m.offset}`;
-          if (collector.seen.has(id)) {
-            collector.redeliveries++;
-            continue;
-          }
-          collector.seen.add(id);
-          const key = m.key?.toString() ?? '';
-          if (collector.outcomes.has(key)) {
-            collector.duplicates++;
-            continue;
-          }
-          collector.outcomes.set(key, { topic: batch.topic, partition: batch.partition, offset: m.offset, timestamp: Number(m.timestamp), seenAt });
-          if (!collector.firstSeenAt) collector.firstSeenAt = seenAt;
-          collector.lastSeenAt = seenAt;
-        }
-      },
-    });
-    await joined;
+    const collector = new OutcomeCollector();
+    collector.reader = await LiveReader.start(kafka, topics, (r) => collector.take(r), { groupPrefix: 'bench-collector' });
     return collector;
+  }
+
+  /** The same record delivered to this collector again (not a duplicate in the log). */
+  get redeliveries(): number {
+    return this.reader.redeliveries;
   }
 
   get count(): number {
@@ -171,7 +149,18 @@ export class OutcomeCollector {
   }
 
   stop(): Promise<void> {
-    return this.consumer.disconnect();
+    return this.reader.stop();
+  }
+
+  private take(r: LiveRecord): void {
+    const key = r.key?.toString() ?? '';
+    if (this.outcomes.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.outcomes.set(key, { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, seenAt: r.seenAt });
+    if (!this.firstSeenAt) this.firstSeenAt = r.seenAt;
+    this.lastSeenAt = r.seenAt;
   }
 }
 
@@ -180,9 +169,4 @@ export { withAdmin } from '../../src/cli/admin';
 /** Records in a topic (sum of high watermarks; the topics are fresh, so low is 0). */
 export async function recordCount(admin: Admin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { sleep } from '../../src/util/sleep';
 
 const CLOCK_TICKS_PER_SEC = 100; // USER_HZ on Linux
 
@@ -26,6 +27,12 @@ export function machineCpuMs(): { busy: number; steal: number; total: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
   const toMs = (ticks: number): number => (ticks * 1000) / CLOCK_TICKS_PER_SEC;
   return { busy: toMs(user + nice + system + irq + softirq), steal: toMs(steal), total: toMs(user + nice + system + idle + iowait + irq + softirq + steal) };
+}
+
+/** A field of /proc/<pid>/status given in kB, in MB; NaN if it is missing. */
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const line = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return line ? Number(line[1]) / 1024 : NaN;
 }
 
 export class Proc {
@@ -84,7 +91,7 @@ export class Proc {
       if (match) return match;
       if (!this.alive) throw new Error(`${this.name} exited (code ${this.child.exitCode}) before printing ${pattern}:\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
   }
 
@@ -119,8 +126,23 @@ export class Proc {
 
   /** Peak resident set size so far (VmHWM), in MB. */
   peakRssMb(): number {
-    const line = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-    return line ? Number(line[1]) / 1024 : NaN;
+    return statusMb(this.pid, 'VmHWM');
+  }
+
+  /** Resident set size now (VmRSS), in MB. */
+  rssMb(): number {
+    return statusMb(this.pid, 'VmRSS');
+  }
+
+  /** Resolves with the exit code once it has exited (at once when it already has). */
+  exit(): Promise<number | null> {
+    return this.exited;
+  }
+
+  /** kill -9, as a crash: resolves once it is gone. */
+  async kill(): Promise<void> {
+    if (this.alive) this.child.kill('SIGKILL');
+    await this.exited;
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code once it is gone. */
@@ -155,14 +177,14 @@ export function stopChildrenOnExit(): void {
   });
 }
 
-/** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first. */
-export function runMain(main: () => Promise<number | void>, name = 'bench'): void {
+/** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first and exits with `errorCode`. */
+export function runMain(main: () => Promise<number | void>, name = 'bench', errorCode = 2): void {
   main().then(
     (code) => process.exit(code ?? 0),
     async (error: Error) => {
       console.error(`${name} failed: ${error.stack ?? error.message}`);
       await stopAll();
-      process.exit(2);
+      process.exit(errorCode);
     },
   );
 }

@@ -40,26 +40,32 @@ export async function makeKeys(dir: string): Promise<KeyFiles> {
   return files;
 }
 
+export interface SandboxProcess {
+  proc: Proc;
+  url: string;
+  port: number;
+}
+
 /**
  * The sandbox CLI in its own process, so its CPU is measured apart from the worker's; `port` to
- * come back where a worker expects it, `flags` for more of its options.
+ * come back where a worker expects it (an outage), `flags` for more of its options.
  */
 export async function startSandboxProcess(
-  entry: Entrypoints,
+  entry: Pick<Entrypoints, 'sandbox'>,
   keys: KeyFiles,
   latencyMs: number,
   echo = false,
-  { port = 0, flags = [] }: { port?: number; flags?: string[] } = {},
-): Promise<{ proc: Proc; url: string }> {
+  { port = 0, flags = [], label = `sandbox L=${latencyMs}` }: { port?: number; flags?: string[]; label?: string } = {},
+): Promise<SandboxProcess> {
   const args = [
     ...entry.sandbox,
     ...['--port', String(port), '--latency-ms', String(latencyMs), '--merchant-public-key', keys.merchantPublic],
     ...['--private-key', keys.sandboxPrivate, '--public-key', keys.sandboxPublic],
     ...flags,
   ];
-  const proc = new Proc(`sandbox L=${latencyMs}`, process.execPath, args, process.env, echo);
+  const proc = new Proc(label, process.execPath, args, process.env, echo);
   const [, url] = await proc.waitFor(/listening on (\S+)/, 30_000);
-  return { proc, url: url! };
+  return { proc, url: url!, port: Number(new URL(url!).port) };
 }
 
 export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topics: BenchTopics, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -11,8 +11,9 @@ import type { SecondCounts } from '../../tools/sandbox/store';
 import type { Entrypoints } from './build';
 import { CallRateSampler } from './call-rate';
 import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, withAdmin, type BenchTopics } from './kafka';
+import { scrapeMetrics } from './metrics';
 import { Proc } from './proc';
-import { ensureStack, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type Stack } from './setup';
+import { ensureStack, makeKeys, startSandboxProcess, workerEnv, type KeyFiles, type SandboxProcess, type Stack } from './setup';
 
 export interface VendorRunOptions {
   label: string;
@@ -29,7 +30,7 @@ export interface VendorRunOptions {
 export class VendorRun {
   sampler!: CallRateSampler;
   producer!: RequestProducer;
-  private sandbox!: { proc: Proc; url: string };
+  private sandbox!: SandboxProcess;
   private workerProc: Proc | undefined;
   private up = true;
 
@@ -68,14 +69,11 @@ export class VendorRun {
   /** The outage: SIGKILL, as a crashed vendor front end; connections are refused until restart(). */
   async killSandbox(): Promise<void> {
     this.up = false;
-    const { proc } = this.sandbox;
-    const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
-    proc.child.kill('SIGKILL');
-    await exited;
+    await this.sandbox.proc.kill();
   }
 
   async restartSandbox(): Promise<void> {
-    this.sandbox = await this.startSandbox(Number(new URL(this.sandbox.url).port));
+    this.sandbox = await this.startSandbox(this.sandbox.port);
     this.up = true;
   }
 
@@ -89,7 +87,7 @@ export class VendorRun {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private startSandbox(port: number): Promise<{ proc: Proc; url: string }> {
+  private startSandbox(port: number): Promise<SandboxProcess> {
     return startSandboxProcess(this.o.entry, this.keys, this.o.latencyMs, this.o.verbose, { port, flags: this.o.sandboxFlags });
   }
 
@@ -111,7 +109,5 @@ async function get(url: string): Promise<Response | null> {
 
 /** The worker's capture_api_concurrency_limit (absent in a worker without the limiter). */
 async function workerLimit(healthPort: number): Promise<number | undefined> {
-  const text = await (await get(`http://127.0.0.1:${healthPort}/metrics`))?.text();
-  const line = text?.split('\n').find((l) => l.startsWith('capture_api_concurrency_limit '));
-  return line ? Number(line.split(' ')[1]) : undefined;
+  return (await scrapeMetrics(healthPort))?.sum('capture_api_concurrency_limit');
 }

@@ -1,5 +1,5 @@
 // First: outcome readers must not see aborted records (KafkaJS's own filter lets some through).
-import '../app/install-aborted-filter';
+import '../../src/app/install-aborted-filter';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';

@@ -21,7 +21,7 @@ export function runningPid(proc: ManagedProcess): number | undefined {
   return pid;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
