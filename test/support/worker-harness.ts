@@ -2,7 +2,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { generateKeyPair } from '../../src/api/keys';
 import { startWorkerApp, RunningWorker } from '../../src/app/worker-app';
 import { loadConfig, TopicNames } from '../../src/config/config';
-import { outcomeTopics, roleOf, TOPIC_CONTRACT, topicEnv, type OutcomeRole } from '../../src/events/contract';
+import { outcomeTopics, roleOf, TOPIC_CONTRACT, type OutcomeRole } from '../../src/events/contract';
+import { sandboxWorkerEnv } from '../../tools/worker-env';
 import type { EventCodec, EventTypes } from '../../src/events/event-codec';
 import { EventRegistry } from '../../src/events/registry';
 import type { CaptureRequested } from '../../src/events/types.generated';
@@ -59,24 +60,28 @@ export class WorkerHarness {
     await this.registry.registerEvents(this.topics);
     await this.codec.useSubject('CaptureRequested', this.topics.requested);
     this.env = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      SCHEMA_REGISTRY_URL: registryUrl(),
-      ANTOM_BASE_URL: this.sandbox.url,
-      ANTOM_SANDBOX: 'true',
-      ANTOM_CLIENT_ID: 'TEST_CLIENT',
-      ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-      GROUP_ID: this.topics.group,
-      ...topicEnv(this.topics),
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'silent',
-      API_TIMEOUT_MS: '1000',
-      RETRY_BASE_DELAY_MS: '200',
-      RETRY_MAX_DELAY_MS: '1000',
-      RETRY_MAX_ATTEMPTS: '6',
-      RETRY_TIERS: TEST_RETRY_TIERS,
-      TRANSACTION_LINGER_MS: '5',
-      SHUTDOWN_GRACE_MS: '5000',
+      ...sandboxWorkerEnv(
+        {
+          brokers: process.env.KAFKA_BROKERS!,
+          registryUrl: registryUrl(),
+          sandboxUrl: this.sandbox.url,
+          clientId: 'TEST_CLIENT',
+          merchantPrivateKey: { pem: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+          sandboxPublicKey: { pem: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+          topics: this.topics,
+          groupId: this.topics.group,
+        },
+        {
+          LOG_LEVEL: 'silent',
+          API_TIMEOUT_MS: 1000,
+          RETRY_BASE_DELAY_MS: 200,
+          RETRY_MAX_DELAY_MS: 1000,
+          RETRY_MAX_ATTEMPTS: 6,
+          RETRY_TIERS: TEST_RETRY_TIERS,
+          TRANSACTION_LINGER_MS: 5,
+          SHUTDOWN_GRACE_MS: 5000,
+        },
+      ),
       ...env,
     };
   }

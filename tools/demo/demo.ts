@@ -11,7 +11,8 @@ import { startWorkerApp } from '../../src/app/worker-app';
 import { parseTiers } from '../../src/retry/tiers';
 import { headerText, readTopics, type ReadRecord } from '../../src/cli/topic-reader';
 import { loadConfig } from '../../src/config/config';
-import { outcomeTopics, prefixedTopics, roleOf, TOPIC_CONTRACT, topicEnv, type TopicNames } from '../../src/events/contract';
+import { outcomeTopics, prefixedTopics, roleOf, TOPIC_CONTRACT, type TopicNames } from '../../src/events/contract';
+import { sandboxWorkerEnv } from '../worker-env';
 import type { EventCodec } from '../../src/events/event-codec';
 import { EventRegistry } from '../../src/events/registry';
 import { startSandbox } from '../sandbox/server';
@@ -47,23 +48,19 @@ async function main(): Promise<void> {
   await registry.registerEvents(topics);
   say(`topics ${runId}.* created, schemas registered`);
 
-  const env: NodeJS.ProcessEnv = {
-    KAFKA_BROKERS: stack.brokers,
-    SCHEMA_REGISTRY_URL: stack.registryUrl,
-    ANTOM_BASE_URL: sandbox.url,
-    ANTOM_SANDBOX: 'true',
-    ANTOM_CLIENT_ID: 'SANDBOX_DEMO',
-    ANTOM_PRIVATE_KEY_FILE: path.join(keyDir, 'merchant-private.pem'),
-    ANTOM_PUBLIC_KEY: sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-    GROUP_ID: `${runId}-worker`,
-    API_TIMEOUT_MS: '1000',
-    RETRY_TIERS: retryTierSpec,
-    RETRY_BASE_DELAY_MS: '300',
-    RETRY_MAX_DELAY_MS: '2000',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'silent',
-    ...topicEnv(topics),
-  };
+  const env = sandboxWorkerEnv(
+    {
+      brokers: stack.brokers,
+      registryUrl: stack.registryUrl,
+      sandboxUrl: sandbox.url,
+      clientId: 'SANDBOX_DEMO',
+      merchantPrivateKey: { file: path.join(keyDir, 'merchant-private.pem') },
+      sandboxPublicKey: { pem: sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+      topics,
+      groupId: `${runId}-worker`,
+    },
+    { API_TIMEOUT_MS: 1000, RETRY_TIERS: retryTierSpec, RETRY_BASE_DELAY_MS: 300, RETRY_MAX_DELAY_MS: 2000, LOG_LEVEL: 'silent' },
+  );
   const worker = await startWorkerApp(loadConfig(env));
   say(`worker running (metrics: http://127.0.0.1:${worker.healthPort}/metrics)`);
 

@@ -8,7 +8,8 @@ import { createKafka } from '../../../src/app/kafka-client';
 import { RunningWorker, startWorkerApp } from '../../../src/app/worker-app';
 import { loadConfig } from '../../../src/config/config';
 import { loadConnections } from '../../../src/config/connection';
-import { outcomeTopics, topicEnv } from '../../../src/events/contract';
+import { outcomeTopics } from '../../../src/events/contract';
+import { sandboxWorkerEnv } from '../../../tools/worker-env';
 import type { EventCodec } from '../../../src/events/event-codec';
 import { EventRegistry } from '../../../src/events/registry';
 import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../tools/stack/secure-stack';
@@ -49,20 +50,19 @@ export class SecuredSetup {
     this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey });
     this.env = {
       ...this.connectionEnv,
-      GROUP_ID: this.topics.group,
-      ...topicEnv(this.topics),
-      ANTOM_BASE_URL: this.sandbox.url,
-      ANTOM_SANDBOX: 'true',
-      ANTOM_CLIENT_ID: 'TEST_CLIENT',
-      ANTOM_PRIVATE_KEY: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      ANTOM_PUBLIC_KEY: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'silent',
-      TRANSACTION_LINGER_MS: '5',
-      SHUTDOWN_GRACE_MS: '5000',
-      TOPIC_PARTITIONS: '1',
-      TOPIC_REPLICATION_FACTOR: '1',
-      TOPIC_MIN_INSYNC_REPLICAS: '1',
+      ...sandboxWorkerEnv(
+        {
+          brokers: this.connectionEnv.KAFKA_BROKERS!,
+          registryUrl: this.connectionEnv.SCHEMA_REGISTRY_URL!,
+          sandboxUrl: this.sandbox.url,
+          clientId: 'TEST_CLIENT',
+          merchantPrivateKey: { pem: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+          sandboxPublicKey: { pem: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+          topics: this.topics,
+          groupId: this.topics.group,
+        },
+        { LOG_LEVEL: 'silent', TRANSACTION_LINGER_MS: 5, SHUTDOWN_GRACE_MS: 5000, TOPIC_PARTITIONS: 1, TOPIC_REPLICATION_FACTOR: 1, TOPIC_MIN_INSYNC_REPLICAS: 1 },
+      ),
     };
     // `capture-worker init` over the same secured connection: every topic the worker reads or writes, and the schemas.
     const init = await runCli(['init'], this.env);
