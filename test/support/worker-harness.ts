@@ -1,5 +1,4 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { generateKeyPair } from '../../src/api/keys';
 import { startWorkerApp, RunningWorker } from '../../src/app/worker-app';
 import { loadConfig, TopicNames } from '../../src/config/config';
 import { outcomeTopics, roleOf, TOPIC_CONTRACT, type OutcomeRole } from '../../src/events/contract';
@@ -8,7 +7,8 @@ import type { EventCodec, EventTypes } from '../../src/events/event-codec';
 import { EventRegistry } from '../../src/events/registry';
 import type { CaptureRequested } from '../../src/events/types.generated';
 import { parseTiers } from '../../src/retry/tiers';
-import { Sandbox, SandboxOptions, startSandbox } from '../../tools/sandbox/server';
+import type { Sandbox, SandboxOptions } from '../../tools/sandbox/server';
+import { startTestSandbox } from './test-sandbox';
 import { CollectedRecord, createTopics, readToEnd, readWhen, RecordWatcher, registryUrl, testKafka, uniqueTopics } from './kafka';
 
 const TEST_RETRY_TIERS = '250ms,1s,5s,5m';
@@ -41,8 +41,8 @@ export class WorkerHarness {
   }
 
   async setup(sandboxOptions: Partial<SandboxOptions> = {}, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    const merchant = await generateKeyPair();
-    this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey, ...sandboxOptions });
+    const test = await startTestSandbox(sandboxOptions);
+    this.sandbox = test.sandbox;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -60,28 +60,16 @@ export class WorkerHarness {
     await this.registry.registerEvents(this.topics);
     await this.codec.useSubject('CaptureRequested', this.topics.requested);
     this.env = {
-      ...sandboxWorkerEnv(
-        {
-          brokers: process.env.KAFKA_BROKERS!,
-          registryUrl: registryUrl(),
-          sandboxUrl: this.sandbox.url,
-          clientId: 'TEST_CLIENT',
-          merchantPrivateKey: { pem: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
-          sandboxPublicKey: { pem: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
-          topics: this.topics,
-          groupId: this.topics.group,
-        },
-        {
-          LOG_LEVEL: 'silent',
-          API_TIMEOUT_MS: 1000,
-          RETRY_BASE_DELAY_MS: 200,
-          RETRY_MAX_DELAY_MS: 1000,
-          RETRY_MAX_ATTEMPTS: 6,
-          RETRY_TIERS: TEST_RETRY_TIERS,
-          TRANSACTION_LINGER_MS: 5,
-          SHUTDOWN_GRACE_MS: 5000,
-        },
-      ),
+      ...sandboxWorkerEnv(test.worker({ brokers: process.env.KAFKA_BROKERS!, registryUrl: registryUrl() }, this.topics), {
+        LOG_LEVEL: 'silent',
+        API_TIMEOUT_MS: 1000,
+        RETRY_BASE_DELAY_MS: 200,
+        RETRY_MAX_DELAY_MS: 1000,
+        RETRY_MAX_ATTEMPTS: 6,
+        RETRY_TIERS: TEST_RETRY_TIERS,
+        TRANSACTION_LINGER_MS: 5,
+        SHUTDOWN_GRACE_MS: 5000,
+      }),
       ...env,
     };
   }

@@ -3,7 +3,6 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { generateKeyPair } from '../../../src/api/keys';
 import { createKafka } from '../../../src/app/kafka-client';
 import { RunningWorker, startWorkerApp } from '../../../src/app/worker-app';
 import { loadConfig } from '../../../src/config/config';
@@ -13,7 +12,8 @@ import { sandboxWorkerEnv } from '../../../tools/worker-env';
 import type { EventCodec } from '../../../src/events/event-codec';
 import { EventRegistry } from '../../../src/events/registry';
 import type { KafkaProfile, RegistryProfile, SecureStack } from '../../../tools/stack/secure-stack';
-import { Sandbox, startSandbox } from '../../../tools/sandbox/server';
+import type { Sandbox } from '../../../tools/sandbox/server';
+import { startTestSandbox } from '../../support/test-sandbox';
 import { readToEnd, readWhen, uniqueTopics } from '../../support/kafka';
 
 /** The secured stack global setup started (or found); the tests need it. */
@@ -46,23 +46,18 @@ export class SecuredSetup {
   }
 
   async setup(): Promise<this> {
-    const merchant = await generateKeyPair();
-    this.sandbox = await startSandbox({ port: 0, merchantPublicKey: merchant.publicKey });
+    const test = await startTestSandbox();
+    this.sandbox = test.sandbox;
     this.env = {
       ...this.connectionEnv,
-      ...sandboxWorkerEnv(
-        {
-          brokers: this.connectionEnv.KAFKA_BROKERS!,
-          registryUrl: this.connectionEnv.SCHEMA_REGISTRY_URL!,
-          sandboxUrl: this.sandbox.url,
-          clientId: 'TEST_CLIENT',
-          merchantPrivateKey: { pem: merchant.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
-          sandboxPublicKey: { pem: this.sandbox.publicKey.export({ format: 'pem', type: 'spki' }).toString() },
-          topics: this.topics,
-          groupId: this.topics.group,
-        },
-        { LOG_LEVEL: 'silent', TRANSACTION_LINGER_MS: 5, SHUTDOWN_GRACE_MS: 5000, TOPIC_PARTITIONS: 1, TOPIC_REPLICATION_FACTOR: 1, TOPIC_MIN_INSYNC_REPLICAS: 1 },
-      ),
+      ...sandboxWorkerEnv(test.worker({ brokers: this.connectionEnv.KAFKA_BROKERS!, registryUrl: this.connectionEnv.SCHEMA_REGISTRY_URL! }, this.topics), {
+        LOG_LEVEL: 'silent',
+        TRANSACTION_LINGER_MS: 5,
+        SHUTDOWN_GRACE_MS: 5000,
+        TOPIC_PARTITIONS: 1,
+        TOPIC_REPLICATION_FACTOR: 1,
+        TOPIC_MIN_INSYNC_REPLICAS: 1,
+      }),
     };
     // `capture-worker init` over the same secured connection: every topic the worker reads or writes, and the schemas.
     const init = await runCli(['init'], this.env);
