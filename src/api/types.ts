@@ -1,4 +1,4 @@
-/** The capture call's request and the worker-facing outcome (see capture-api.md). */
+/** The capture call's request and the worker-facing outcome (Antom's capture API: POST /ams/api/v1/payments/capture). */
 
 export interface Amount {
   currency: string;

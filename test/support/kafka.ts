@@ -4,6 +4,7 @@ import { createKafka } from '../../src/app/kafka-client';
 import { headerText, partitionId, readTopics, type ReadRecord } from '../../src/cli/topic-reader';
 import { prefixedTopics, type TopicNames } from '../../src/events/contract';
 import { loadKafkaConnection } from '../../src/config/connection';
+import { sleep } from '../../src/util/sleep';
 
 /** A client connected as the worker would be with `env` (KAFKA_BROKERS and any KAFKA_* security settings). */
 export function testKafka(clientId = 'capture-worker-test', env: NodeJS.ProcessEnv = process.env): Kafka {
@@ -38,7 +39,7 @@ export async function createTopics(admin: Admin, topics: string[], numPartitions
     );
     if (led) return;
     if (Date.now() > deadline) throw new Error(`createTopics: ${topics.join(', ')} without leaders after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -120,7 +121,7 @@ export class RecordWatcher {
         });
       } catch (error) {
         this.failure = error as Error;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
     }
   }

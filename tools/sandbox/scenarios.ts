@@ -2,7 +2,7 @@ import type { CaptureRequest } from '../../src/api/types';
 import { resultBody, SANDBOX_MARK, successBody } from './responses';
 import type { SandboxStore } from './store';
 
-/** Outcomes scripted by the paymentId prefix (design.md, "The sandbox"). */
+/** Outcomes scripted by the paymentId prefix (README, "Sandbox scenarios"). */
 
 type CountedKind = 'unknown' | 'inprocess' | 'timeout' | 'http500' | 'badsig' | 'mismatch' | 'nostatus';
 

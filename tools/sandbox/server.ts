@@ -115,7 +115,7 @@ function parseRequest(body: Buffer): CaptureRequest | null {
   }
 }
 
-/** Starts the capture API simulator (see design.md, "The sandbox"). */
+/** Starts the capture API simulator (README, "Sandbox scenarios"). */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const privateKey = options.privateKey ?? (await generateKeyPair()).privateKey;
   const keyVersion = options.keyVersion ?? '1';

@@ -8,6 +8,7 @@ import { CaptureClient, type CaptureRequest, type CaptureResult } from '../../..
 import { loadPrivateKey, loadPublicKey } from '../../../src/api/keys';
 import { RESULT_CODES } from '../../../src/api/result-codes';
 import { startSandbox, type Sandbox } from '../../../tools/sandbox/server';
+import { sleep } from '../../../src/util/sleep';
 
 /** CaptureClient ↔ sandbox over real HTTP: scripted outcomes, idempotency, limits, signatures, keys. */
 
@@ -230,7 +231,7 @@ describe('capture-sandbox CLI', () => {
     server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     while (!/listening on (\S+)/.test(out)) {
       if (server.exitCode !== null) throw new Error(`sandbox exited: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const url = /listening on (\S+)/.exec(out)![1]!;
     const c = new CaptureClient({

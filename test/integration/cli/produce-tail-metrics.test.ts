@@ -1,5 +1,6 @@
 import { WorkerHarness } from '../../support/worker-harness';
 import { cli } from './cli-process';
+import { sleep } from '../../../src/util/sleep';
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -18,7 +19,7 @@ describe('produce → worker → tail, with /metrics moving', () => {
   it('integrating teams publish JSON lines and read outcomes back as JSON lines', async () => {
     const worker = await h.startWorker();
     const port = worker.healthPort;
-    for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${port}/readyz`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${port}/readyz`)).status !== 200; i++) await sleep(100);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const consumedBefore = await metric(port, 'capture_records_consumed_total');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTopics, readToEnd, testKafka, uniqueTopics } from '../../support/kafka';
+import { sleep } from '../../../src/util/sleep';
 
 /** Proves the chosen broker version supports what the worker relies on: KafkaJS transactions. */
 describe('KafkaJS transactions against the real broker', () => {
@@ -65,7 +66,7 @@ describe('KafkaJS transactions against the real broker', () => {
     for (let i = 0; i < 50 && committedOffset !== '1'; i++) {
       const afterCommit = await admin.fetchOffsets({ groupId, topics: [topics.requested] });
       committedOffset = afterCommit[0].partitions.find((p) => p.partition === 0)?.offset;
-      if (committedOffset !== '1') await new Promise((resolve) => setTimeout(resolve, 100));
+      if (committedOffset !== '1') await sleep(100);
     }
     expect(committedOffset).toBe('1');
 

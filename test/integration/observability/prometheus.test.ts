@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { WorkerMetrics } from '../../../src/observability/metrics';
 import { exportedNames, parseExposition, promqlNames, type Exposition } from '../../support/promql-selectors';
 import { request, WorkerHarness } from '../../support/worker-harness';
+import { sleep } from '../../../src/util/sleep';
 
 const ROOT = resolve(__dirname, '../../..');
 const ALERTS = join(ROOT, 'helm/capture-worker/files/alerts.yaml');
@@ -50,7 +51,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${detail()}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 

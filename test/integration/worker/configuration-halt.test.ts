@@ -7,6 +7,7 @@
 import type { RunningWorker } from '../../../src/app/worker-app';
 import { exactlyOnce, request, WorkerHarness } from '../../support/worker-harness';
 import { waitFor } from '../../support/wait';
+import { sleep } from '../../../src/util/sleep';
 
 const PROBE_MS = 1000;
 
@@ -53,9 +54,9 @@ describe.each(['INVALID_SIGNATURE', 'ACCESS_DENIED'])('worker: the vendor answer
 
     // Halted: over five probe intervals only the probes reach the vendor, one per interval (the
     // calls already in flight when the halt began answer first).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const refusedAtHalt = h.sandbox.stats().refused;
-    await new Promise((resolve) => setTimeout(resolve, 5 * PROBE_MS + 300));
+    await sleep(5 * PROBE_MS + 300);
     const probes = h.sandbox.stats().refused - refusedAtHalt;
     expect(probes).toBeGreaterThanOrEqual(3);
     expect(probes).toBeLessThanOrEqual(6);

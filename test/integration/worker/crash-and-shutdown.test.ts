@@ -1,6 +1,7 @@
 import { waitFor } from '../../support/wait';
 import { exactlyOnce, request, terminal, WorkerHarness } from '../../support/worker-harness';
 import { WorkerProcess } from '../../support/worker-process';
+import { sleep } from '../../../src/util/sleep';
 
 describe('worker process: SIGKILL mid-stream', () => {
   const h = new WorkerHarness('crash', 3);
@@ -64,7 +65,7 @@ describe('worker process: SIGTERM', () => {
     worker.start();
     await h.produce(keys.map((key) => ({ key, value: request(`pay-${key}`) })));
     // Stop while captures are in flight at the sandbox (the process first starts and joins its group).
-    for (let i = 0; i < 1500 && h.sandbox.stats().inFlight === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 1500 && h.sandbox.stats().inFlight === 0; i++) await sleep(20);
     expect(h.sandbox.stats().inFlight).toBeGreaterThan(0);
     expect(await worker.stop('SIGTERM')).toBe(0);
     const called = keys.filter((k) => h.sandbox.requestStats(k).calls > 0);

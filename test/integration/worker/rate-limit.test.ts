@@ -7,9 +7,8 @@ import { createPublicKey } from 'node:crypto';
 import { CallRateSampler, rateLimitReading, rateLines, recoveryReading } from '../../../bench/lib/call-rate';
 import { generateKeyPair } from '../../../src/api/keys';
 import { startSandbox, type SandboxOptions } from '../../../tools/sandbox/server';
+import { sleep } from '../../../src/util/sleep';
 import { request, WorkerHarness } from '../../support/worker-harness';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const requests = (prefix: string, from: number, count: number) => Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${from + i}`, value: request(`pay-${prefix}-${from + i}`) }));
 

@@ -6,7 +6,8 @@
  */
 import { CountingProxy } from '../../support/counting-proxy';
 import { describeGroup } from '../../support/kafka';
-import { sleep, waitFor } from '../../support/wait';
+import { sleep } from '../../../src/util/sleep';
+import { waitFor } from '../../support/wait';
 import type { CaptureRequested } from '../../../src/events/types.generated';
 import { exactlyOnce, OutcomeWatcher, repeatedAttempts, request, terminal, WorkerHarness } from '../../support/worker-harness';
 import { WorkerProcess } from '../../support/worker-process';

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { CaptureClient, type CaptureRequest } from '../../../src/api/capture-client';
 import { signMessage } from '../../../src/api/signing';
+import { sleep } from '../../../src/util/sleep';
 
 /**
  * The client against a tiny vendor stand-in over real HTTP: every result code of the reference
@@ -41,7 +42,7 @@ async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> 
   for await (const chunk of req) chunks.push(chunk as Buffer);
   seen.push({ headers: req.headers, body: Buffer.concat(chunks), socket: req.socket });
   const r = reply;
-  if (r.delayMs) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
+  if (r.delayMs) await sleep(r.delayMs);
   if (r.destroy) return void req.socket.destroy();
   const body = Buffer.from(r.body);
   const time = String(Date.now());
@@ -75,7 +76,7 @@ const request: CaptureRequest = {
   captureAmount: { currency: 'HKD', value: '10' },
 };
 
-/** A success names the request it answers (capture-api.md, response body "on success"). */
+/** A success names the request it answers (the vendor reference, response body "on success"). */
 const echo = { captureRequestId: request.captureRequestId, paymentId: request.paymentId, captureAmount: request.captureAmount };
 
 const result = (resultStatus: string, resultCode: string, extra: object = {}): string =>

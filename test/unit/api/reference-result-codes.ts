@@ -1,4 +1,4 @@
-/** capture-api.md's result-code table, restated independently of src/ as the tests' expectation. */
+/** The vendor's capture API reference: its result-code table, restated independently of src/ as the tests' expectation. */
 export const REFERENCE_RESULT_CODES: Array<[string, 'S' | 'F' | 'U']> = [
   ['SUCCESS', 'S'],
   ['ACCESS_DENIED', 'F'],
@@ -25,10 +25,10 @@ export const REFERENCE_RESULT_CODES: Array<[string, 'S' | 'F' | 'U']> = [
   ['UNKNOWN_EXCEPTION', 'U'],
 ];
 
-/** capture-api.md's common result codes (the vendor's gateway answers them for every API) with status U. */
+/** The reference's common result codes (the vendor's gateway answers them for every API) with status U. */
 export const REFERENCE_COMMON_UNKNOWN_CODES: Array<[string, 'U']> = [['REQUEST_TRAFFIC_EXCEED_LIMIT', 'U']];
 
-/** capture-api.md's common result codes with status F: all about the merchant's configuration, none about the payment. */
+/** The reference's common result codes with status F: all about the merchant's configuration, none about the payment. */
 export const REFERENCE_COMMON_CONFIGURATION_CODES: Array<[string, 'F']> = [
   ['INVALID_SIGNATURE', 'F'],
   ['INVALID_CLIENT', 'F'],
@@ -37,7 +37,7 @@ export const REFERENCE_COMMON_CONFIGURATION_CODES: Array<[string, 'F']> = [
   ['METHOD_NOT_SUPPORTED', 'F'],
 ];
 
-/** capture-api.md: ACCESS_DENIED "belongs to the same family" as the common configuration codes. */
+/** The reference: ACCESS_DENIED "belongs to the same family" as the common configuration codes. */
 export const REFERENCE_CONFIGURATION_CODES = ['ACCESS_DENIED', ...REFERENCE_COMMON_CONFIGURATION_CODES.map(([code]) => code)];
 
 /** Every code the worker classifies by the reference. */

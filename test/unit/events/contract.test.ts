@@ -5,7 +5,7 @@ import { buildOutcome } from '../../../src/pipeline/outcomes';
 describe('the event contract', () => {
   const topics = prefixedTopics('run-1');
 
-  it("names the topics from its variables, with design.md's defaults", () => {
+  it("names the topics from its variables, with the product's documented defaults", () => {
     expect(loadTopicSettings({}).topics).toEqual({
       requested: 'payments.capture.requested',
       retry: 'payments.capture.retry',

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Kafka } from 'kafkajs';
 import { Intake, isConfigurationError } from '../../../src/pipeline/intake';
+import { sleep } from '../../../src/util/sleep';
 
 /** Stands in for a KafkaJS consumer: it only emits the two events the intake listens to. */
 class FakeConsumer extends EventEmitter {
@@ -40,7 +41,6 @@ function setup(backoff = [5, 5]) {
   return { intake, consumers, seen };
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const coordinatorLost = () => Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
 
 describe('Intake', () => {
@@ -52,7 +52,7 @@ describe('Intake', () => {
     consumers[0]!.crash(coordinatorLost());
     expect(intake.hasJoined).toBe(false);
     expect(seen.rejoins).toEqual([1]);
-    await wait(30);
+    await sleep(30);
     expect(consumers).toHaveLength(2);
     expect(consumers[1]!.connected).toBe(true);
     consumers[1]!.join('m2');
@@ -64,7 +64,7 @@ describe('Intake', () => {
     const { intake, consumers, seen } = setup();
     await intake.start();
     consumers[0]!.crash(new Error('retriable'), true);
-    await wait(30);
+    await sleep(30);
     expect(consumers).toHaveLength(1);
     expect(seen.rejoins).toEqual([]);
   });
@@ -73,16 +73,16 @@ describe('Intake', () => {
     const { intake, consumers, seen } = setup([5, 5]);
     await intake.start();
     consumers[0]!.crash(coordinatorLost());
-    await wait(30);
+    await sleep(30);
     consumers[1]!.join('m2');
     consumers[1]!.crash(coordinatorLost());
-    await wait(30);
+    await sleep(30);
     consumers[2]!.crash(coordinatorLost());
-    await wait(30);
+    await sleep(30);
     expect(seen.rejoins).toEqual([1, 1, 2]);
     expect(seen.crashes).toEqual([]);
     consumers[3]!.crash(coordinatorLost());
-    await wait(30);
+    await sleep(30);
     expect(seen.crashes).toHaveLength(1);
     expect(consumers).toHaveLength(4);
   });
@@ -92,7 +92,7 @@ describe('Intake', () => {
     await intake.start();
     const denied = Object.assign(new Error('Not authorized to access group'), { name: 'KafkaJSProtocolError', type: 'GROUP_AUTHORIZATION_FAILED' });
     consumers[0]!.crash(Object.assign(new Error('wrapped'), { name: 'KafkaJSNonRetriableError', cause: denied }));
-    await wait(30);
+    await sleep(30);
     expect(seen.crashes).toHaveLength(1);
     expect(seen.rejoins).toEqual([]);
     expect(consumers).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('Intake', () => {
     await intake.start();
     await intake.disconnect();
     consumers[0]!.crash(coordinatorLost());
-    await wait(30);
+    await sleep(30);
     expect(consumers).toHaveLength(1);
     expect(seen.crashes).toEqual([]);
   });

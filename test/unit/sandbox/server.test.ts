@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { request } from 'undici';
 import { signMessage, verifyMessage } from '../../../src/api/signing';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../tools/sandbox/server';
+import { sleep } from '../../../src/util/sleep';
 
 /** The sandbox's HTTP surface, spoken to with raw requests. */
 
@@ -145,7 +146,7 @@ describe('sandbox server', () => {
   it('answers calls over its capacity per second with a signed U REQUEST_TRAFFIC_EXCEED_LIMIT, capturing nothing for them', async () => {
     const limited = await sandboxWith({ capacityPerSec: 3 });
     // All five within one wall-clock second.
-    while (Date.now() % 1000 > 200) await new Promise((r) => setTimeout(r, 20));
+    while (Date.now() % 1000 > 200) await sleep(20);
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call(limited, captureBody('p', `rl-${i}`))));
     const codes = results.map((r) => `${r.status} ${r.json.result?.resultStatus} ${r.json.result?.resultCode}`).sort();
     expect(codes).toEqual(['200 S SUCCESS', '200 S SUCCESS', '200 S SUCCESS', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT']);
@@ -175,7 +176,7 @@ describe('sandbox server', () => {
       () => 'answered',
       () => 'cut off',
     );
-    while (held.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    while (held.stats().inFlight === 0) await sleep(5);
     const t0 = Date.now();
     await held.close();
     expect(await pending).toBe('cut off');
