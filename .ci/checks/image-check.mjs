@@ -135,8 +135,9 @@ function staticChecks() {
   if (!sandboxStage?.lines.some((l) => /^ENTRYPOINT .*dist-sandbox\/tools\/sandbox\/cli\.js/.test(l))) problem('a `sandbox` stage must run tools/sandbox/cli.js');
   if (final.name !== 'runtime') problem(`the last stage (the default target) must be the worker's runtime, not ${final.name}`);
   const expose = final.lines.find((l) => /^EXPOSE\s/i.test(l));
-  const config = readFileSync(path.join(repo, 'src/config/config.ts'), 'utf8');
-  const defaultPort = (config.match(/HTTP_PORT:\s*int\(\s*\d+\s*,\s*(\d+)\s*\)/) ?? [])[1];
+  const settings = readFileSync(path.join(repo, 'src/config/settings.ts'), 'utf8');
+  const defaultPort = (settings.match(/HTTP_PORT:\s*int\(\s*\d+\s*,\s*([\d_]+)\s*,/) ?? [])[1]?.replaceAll('_', '');
+  if (!defaultPort) problem('cannot find the HTTP_PORT default in src/config/settings.ts');
   if (!expose?.includes(defaultPort)) problem(`EXPOSE (${expose}) should be the worker's default HTTP_PORT ${defaultPort}`);
   finish(`Dockerfile/.dockerignore/package.json consistent: stages ${stages.map((s) => s.name).join(' -> ')}, USER ${user}, ENTRYPOINT ${argv.join(' ')}`);
 }
