@@ -54,12 +54,12 @@ async function main(): Promise<void> {
     for (const partitions of values.partitions.split(',').map(Number)) {
       const topics = freshTopics(`bench-conn-${partitions}`);
       await withAdmin(kafka, (admin) => createTopics(admin, topics, partitions));
-      const proc = new Proc(`worker K=${partitions}`, process.execPath, [...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics, {}), false);
+      const proc = new Proc(`worker K=${partitions}`, process.execPath, [...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics), false);
       const port = Number((await proc.waitFor(/"healthPort":(\d+)/))[1]);
       const deadline = Date.now() + 60_000;
       while (!((await partitionsOwned(port)) >= 2 * partitions) && Date.now() < deadline) await sleep(200);
       // Traffic through every partition, so each producer has talked to the leaders it writes to.
-      const collector = await OutcomeCollector.start(kafka, [topics.succeeded, topics.failed, topics.unknown]);
+      const collector = await OutcomeCollector.start(kafka, topics);
       const producer = await RequestProducer.create(kafka, codec, topics.requested, topics.id);
       await producer.send(Number(values.events));
       while (collector.count < Number(values.events) && Date.now() < deadline + 60_000) await sleep(100);

@@ -34,7 +34,7 @@ import { SandboxHost } from './campaign/sandbox-host';
 import { Timeline } from './campaign/timeline';
 import { DEFAULT_OPTIONS, type CampaignOptions, type CampaignResult, type FaultRecord, type Log } from './campaign/types';
 import { WorkerSupervisor } from './campaign/workers';
-import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
+import { benchKafka, createTopics, dispositionTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
 import { stampNow } from './report';
 import { ensureStack, gitDescribe, makeKeys, workerEnv, type Stack } from './setup';
 
@@ -133,15 +133,21 @@ async function startProcesses(s: Setup, parts: Parts): Promise<CampaignContext> 
   await codec.useSubject('CaptureUnknown', topics.unknown);
   const live = (parts.live = new LiveOutcomes(kafka, codec, topics, log));
   await live.start();
-  const env = workerEnv(s.stack, keyFiles, sandbox.url, topics, {
-    TRANSACTIONAL_ID: `${topics.id}-tx`,
-    MAX_IN_FLIGHT: String(o.inflight),
-    LOG_LEVEL: o.logLevel,
-    RETRY_BASE_DELAY_MS: String(o.retryBaseDelayMs),
-    RETRY_MAX_DELAY_MS: String(o.retryMaxDelayMs),
-    SHUTDOWN_GRACE_MS: '10000',
-    ...o.extraEnv,
-  });
+  const env = workerEnv(
+    s.stack,
+    keyFiles,
+    sandbox.url,
+    topics,
+    {
+      TRANSACTIONAL_ID: `${topics.id}-tx`,
+      MAX_IN_FLIGHT: o.inflight,
+      LOG_LEVEL: o.logLevel,
+      RETRY_BASE_DELAY_MS: o.retryBaseDelayMs,
+      RETRY_MAX_DELAY_MS: o.retryMaxDelayMs,
+      SHUTDOWN_GRACE_MS: 10_000,
+    },
+    o.extraEnv,
+  );
   const clock = new Clock();
   const supervisor = (parts.supervisor = new WorkerSupervisor([...s.entry.worker, 'run'], env, () => clock.t0, log, o));
   await supervisor.start('first start').proc.waitFor(/partitions assigned/, 90_000);
@@ -171,8 +177,7 @@ async function execute(s: Setup, c: CampaignContext, timeline: Timeline): Promis
   // The authoritative count: every committed record, read from the beginning to the end offsets.
   log('reading every outcome, DLQ and request record (read_committed, to the end offsets)…');
   const records: ReadRecord[] = [];
-  const { succeeded, failed, unknown, dlq, requested } = s.topics;
-  await readTopics(s.kafka, { topics: [succeeded, failed, unknown, dlq, requested], groupPrefix: 'campaign-final' }, (r) => void records.push(r));
+  await readTopics(s.kafka, { topics: [...dispositionTopics(s.topics), s.topics.requested], groupPrefix: 'campaign-final' }, (r) => void records.push(r));
   await c.sandbox.stats(5000);
   return analyse({
     o: s.o,

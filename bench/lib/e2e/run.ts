@@ -96,7 +96,7 @@ export class Bench {
     const topics = freshTopics(`bench-${spec.kind}-L${spec.latencyMs}`);
     await withAdmin(this.kafka, (admin) => createTopics(admin, topics, this.o.partitions));
     this.created.push(topics);
-    const collector = await OutcomeCollector.start(this.kafka, [topics.succeeded, topics.failed, topics.unknown]);
+    const collector = await OutcomeCollector.start(this.kafka, topics);
     const producer = await RequestProducer.create(this.kafka, this.codec, topics.requested, topics.id);
     let proc: Proc | undefined;
     try {
@@ -125,14 +125,10 @@ export class Bench {
 
   private async startProcess({ kind, mode, latencyMs, sandbox, profileDir, reference }: RunSpec, topics: BenchTopics): Promise<Proc> {
     const o = this.o;
-    const tuning: NodeJS.ProcessEnv = {
-      ...(o.inflight !== undefined && { MAX_IN_FLIGHT: String(o.inflight) }),
-      ...(o.connections !== undefined && { API_CONNECTIONS: String(o.connections) }),
-    };
     const env =
       kind === 'worker'
-        ? workerEnv(this.stack, this.keys, sandbox.url, topics, { ...tuning, ...o.extraEnv, ...reference?.env })
-        : workerEnv(this.stack, this.keys, sandbox.url, topics, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
+        ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: o.inflight, API_CONNECTIONS: o.connections }, { ...o.extraEnv, ...reference?.env })
+        : workerEnv(this.stack, this.keys, sandbox.url, topics, {}, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
     const script = kind === 'worker' ? [...(reference?.worker ?? this.entry.worker), 'run'] : this.entry.baseline;
     const nodeFlags = [...(kind === 'worker' ? o.nodeFlags : []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
     const label = `${kind}${reference ? `@${reference.ref}` : ''} L=${latencyMs} ${mode}${profileDir ? ' (profiled)' : ''}`;
