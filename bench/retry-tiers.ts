@@ -18,7 +18,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { EventCodec } from '../src/events/event-codec';
+import type { EventCodec } from '../src/events/event-codec';
+import { EventRegistry } from '../src/events/registry';
 import type { CaptureRequested } from '../src/events/types.generated';
 import type { RetryTier } from '../src/retry/tiers';
 import { RETRY_HEADERS, retryHeaders } from '../src/retry/retry-headers';
@@ -184,7 +185,7 @@ async function main(): Promise<number> {
     partitions: nonNegative('partitions', values.partitions),
     restart: values.restart,
     kafka: benchKafka(stack.brokers),
-    codec: EventCodec.forUrl(stack.registryUrl),
+    codec: EventRegistry.forUrl(stack.registryUrl).codec,
     topics,
     shortest: tiers[0]!,
     longest: tiers[tiers.length - 1]!,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SettingValues } from '../../src/config/environment';
-import { EventCodec } from '../../src/events/event-codec';
+import { EventRegistry } from '../../src/events/registry';
 import type { SecondCounts } from '../../tools/sandbox/store';
 import type { Entrypoints } from './build';
 import { CallRateSampler } from './call-rate';
@@ -52,7 +52,7 @@ export class VendorRun {
     const kafka = benchKafka(stack.brokers);
     await withAdmin(kafka, (admin) => createTopics(admin, topics, o.partitions));
     run.sandbox = await run.startSandbox(0);
-    run.producer = await RequestProducer.create(kafka, EventCodec.forUrl(stack.registryUrl), topics.requested, topics.id);
+    run.producer = await RequestProducer.create(kafka, EventRegistry.forUrl(stack.registryUrl).codec, topics.requested, topics.id);
     const env = workerEnv(stack, run.keys, run.sandbox.url, topics, o.settings);
     run.workerProc = new Proc(`${o.label} worker`, process.execPath, [...o.worker, 'run'], env, o.verbose);
     const healthPort = Number((await run.workerProc.waitFor(/"healthPort":(\d+)/, 90_000))[1]);

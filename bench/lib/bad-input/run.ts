@@ -5,7 +5,7 @@
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { headerText, readTopics } from '../../../src/cli/topic-reader';
-import { EventCodec } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
 import { TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { CaptureFailed } from '../../../src/events/types.generated';
 import { DLQ_HEADERS } from '../../../src/pipeline/dead-letter';
@@ -107,7 +107,7 @@ interface Mix {
 
 export class Campaign {
   private readonly kafka: Kafka;
-  private readonly codec: EventCodec;
+  private readonly registry: EventRegistry;
   private readonly created: BenchTopics[] = [];
   private seq = 0;
 
@@ -119,7 +119,7 @@ export class Campaign {
     private readonly sandboxUrl: string,
   ) {
     this.kafka = benchKafka(stack.brokers);
-    this.codec = EventCodec.forUrl(stack.registryUrl);
+    this.registry = EventRegistry.forUrl(stack.registryUrl);
   }
 
   async run(mode: Mode, restarts = 0): Promise<RunReport> {
@@ -196,14 +196,14 @@ export class Campaign {
   private good(t: BenchTopics, count: number, metadata: Record<string, string> = {}): Message[] {
     return Array.from({ length: count }, () => {
       const n = ++this.seq;
-      return { key: `good-${t.id}-${n}`, value: this.codec.encode('CaptureRequested', request(`pay-good-${t.id}-${n}`, '100', 'USD', metadata)) };
+      return { key: `good-${t.id}-${n}`, value: this.registry.codec.encode('CaptureRequested', request(`pay-good-${t.id}-${n}`, '100', 'USD', metadata)) };
     });
   }
 
   /** One bad record after every `badEvery` good ones, cycling through the kinds (a probe: a single one, in the middle). */
   private async compose(mode: Mode, t: BenchTopics): Promise<Mix> {
     const probe = mode.startsWith('probe');
-    const ctx = await kindContext(this.codec, this.stack.registryUrl, t);
+    const ctx = await kindContext(this.registry, t);
     const kinds = mode === 'mixed' ? KINDS : mode === 'probe: one near-limit record' ? [NEAR_LIMIT] : [];
     const goodCount = probe ? Math.min(this.o.good, 1000) : this.o.good;
     // Valid requests, each far below any limit; together, more than 1 MB per partition in one transaction.
@@ -248,7 +248,7 @@ export class Campaign {
         s.reason = headers[DLQ_HEADERS.reason];
         s.kind = headers['bench-kind'];
       } else if (s.topic === 'failed' && r.value) {
-        s.resultCode = (this.codec.reader(TOPIC_CONTRACT.failed.event).fromBuffer(r.value.subarray(5)) as CaptureFailed).result.resultCode;
+        s.resultCode = (this.registry.codec.reader(TOPIC_CONTRACT.failed.event).fromBuffer(r.value.subarray(5)) as CaptureFailed).result.resultCode;
       }
       seen.push(s);
     });

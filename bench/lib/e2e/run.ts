@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { EventCodec } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
 import { sleep } from '../../../src/util/sleep';
 import type { Entrypoints } from '../build';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, recordCount, RequestProducer, topicList, type BenchTopics, withAdmin } from '../kafka';
@@ -78,7 +78,7 @@ interface Live {
 
 export class Bench {
   private readonly kafka: Kafka;
-  private readonly codec: EventCodec;
+  private readonly registry: EventRegistry;
   private readonly created: BenchTopics[] = [];
 
   constructor(
@@ -89,7 +89,7 @@ export class Bench {
     private readonly brokerPid: number | undefined,
   ) {
     this.kafka = benchKafka(stack.brokers);
-    this.codec = EventCodec.forUrl(stack.registryUrl);
+    this.registry = EventRegistry.forUrl(stack.registryUrl);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
@@ -97,7 +97,7 @@ export class Bench {
     await withAdmin(this.kafka, (admin) => createTopics(admin, topics, this.o.partitions));
     this.created.push(topics);
     const collector = await OutcomeCollector.start(this.kafka, topics);
-    const producer = await RequestProducer.create(this.kafka, this.codec, topics.requested, topics.id);
+    const producer = await RequestProducer.create(this.kafka, this.registry.codec, topics.requested, topics.id);
     let proc: Proc | undefined;
     try {
       proc = await this.startProcess(spec, topics);
