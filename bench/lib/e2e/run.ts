@@ -128,7 +128,7 @@ export class Bench {
     const env =
       kind === 'worker'
         ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: o.inflight, API_CONNECTIONS: o.connections }, { ...o.extraEnv, ...reference?.env })
-        : workerEnv(this.stack, this.keys, sandbox.url, topics, {}, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
+        : workerEnv(this.stack, this.keys, sandbox.url, topics, { KAFKA_PARTITIONS_CONCURRENCY: o.partitions });
     const script = kind === 'worker' ? [...(reference?.worker ?? this.entry.worker), 'run'] : this.entry.baseline;
     const nodeFlags = [...(kind === 'worker' ? o.nodeFlags : []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
     const label = `${kind}${reference ? `@${reference.ref}` : ''} L=${latencyMs} ${mode}${profileDir ? ' (profiled)' : ''}`;
