@@ -4,54 +4,44 @@
  * and autoCommit, one record at a time per partition: decode → sign + call (CaptureClient) →
  * encode → one plain (non-transactional) `producer.send` per outcome.
  *
- * Same building blocks as the product (EventCodec, CaptureClient, buildOutcome), so the
+ * Same building blocks as the product (EventRegistry's codec, CaptureClient, buildOutcome), so the
  * difference measured is the pipeline, not the codec or the HTTP client.
  *
- * Env: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, ANTOM_BASE_URL, ANTOM_CLIENT_ID, ANTOM_PRIVATE_KEY_FILE,
- * ANTOM_PUBLIC_KEY_FILE, GROUP_ID, TOPIC_REQUESTED/SUCCEEDED/FAILED/UNKNOWN, PARTITIONS_CONCURRENTLY.
+ * Reads the worker's environment with the product's configuration module (loadConfig), so it runs
+ * on the same brokers, registry, topics, group, keys and API timeout; KAFKA_PARTITIONS_CONCURRENCY
+ * is its `partitionsConsumedConcurrently`, and one API connection per partition consumed at once.
  * Prints `baseline ready` once it has joined its group; stops on SIGTERM/SIGINT.
  */
-import { Kafka, logLevel } from 'kafkajs';
 import { CaptureClient } from '../src/api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../src/api/keys';
-import type { TopicNames } from '../src/config/config';
-import { EventCodec } from '../src/events/event-codec';
+import { createKafka } from '../src/app/kafka-client';
+import { loadConfig } from '../src/config/config';
+import { OUTCOME_ROLES, TOPIC_CONTRACT } from '../src/events/contract';
+import { EventRegistry } from '../src/events/registry';
+import { createLogger } from '../src/observability/logger';
 import { buildOutcome } from '../src/pipeline/outcomes';
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const concurrency = Number(process.env.PARTITIONS_CONCURRENTLY ?? '1');
-  const topics: TopicNames = {
-    requested: required('TOPIC_REQUESTED'),
-    succeeded: required('TOPIC_SUCCEEDED'),
-    failed: required('TOPIC_FAILED'),
-    unknown: required('TOPIC_UNKNOWN'),
-    retry: process.env.TOPIC_RETRY ?? 'unused',
-    dlq: process.env.TOPIC_DLQ ?? 'unused',
-  };
-  const kafka = new Kafka({ clientId: 'baseline-worker', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.WARN });
-  const codec = EventCodec.forUrl(required('SCHEMA_REGISTRY_URL'));
-  await codec.useSubject('CaptureSucceeded', topics.succeeded);
-  await codec.useSubject('CaptureFailed', topics.failed);
-  await codec.useSubject('CaptureUnknown', topics.unknown);
+  const config = loadConfig(process.env);
+  const { topics } = config;
+  const concurrency = config.kafka.consumer.partitionsConcurrency;
+  const kafka = createKafka({ ...config.kafka, clientId: 'baseline-worker' }, { logger: createLogger(config.logLevel), level: config.logLevel });
+  const { codec } = new EventRegistry(config.schemaRegistry);
+  for (const role of OUTCOME_ROLES) await codec.useSubject(TOPIC_CONTRACT[role].event, topics[role]);
   const api = new CaptureClient({
-    baseUrl: required('ANTOM_BASE_URL'),
-    clientId: required('ANTOM_CLIENT_ID'),
-    privateKey: loadPrivateKey({ name: 'ANTOM_PRIVATE_KEY_FILE', file: required('ANTOM_PRIVATE_KEY_FILE') }),
-    vendorPublicKey: loadPublicKey({ name: 'ANTOM_PUBLIC_KEY_FILE', file: required('ANTOM_PUBLIC_KEY_FILE') }),
-    timeoutMs: 10_000,
-    sandbox: process.env.ANTOM_SANDBOX === 'true',
+    baseUrl: config.api.baseUrl,
+    clientId: config.api.clientId,
+    keyVersion: config.api.keyVersion,
+    privateKey: loadPrivateKey(config.api.privateKey),
+    vendorPublicKey: loadPublicKey(config.api.vendorPublicKey),
+    timeoutMs: config.api.timeoutMs,
+    sandbox: config.api.sandbox,
     // One call at a time per partition: more connections than that would never be used.
     connections: concurrency,
   });
 
   const producer = kafka.producer();
-  const consumer = kafka.consumer({ groupId: required('GROUP_ID') });
+  const consumer = kafka.consumer({ groupId: config.kafka.groupId });
   await producer.connect();
   await consumer.connect();
   consumer.on(consumer.events.GROUP_JOIN, () => console.log('baseline ready'));
@@ -62,7 +52,7 @@ async function main(): Promise<void> {
       const key = message.key?.toString() ?? '';
       let request;
       try {
-        request = await codec.decode('CaptureRequested', message.value);
+        request = await codec.decode(TOPIC_CONTRACT.requested.event, message.value);
       } catch (error) {
         console.error(`skipping undecodable record at ${message.offset}: ${(error as Error).message}`);
         return;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { EventCodec } from '../src/events/event-codec';
+import { EventRegistry } from '../src/events/registry';
 import { sleep } from '../src/util/sleep';
 import { benchArgs, log } from './lib/cli';
 import { build } from './lib/build';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const entry = build();
   const dir = mkdtempSync(join(tmpdir(), 'bench-conn-'));
   const kafka = benchKafka(stack.brokers);
-  const codec = EventCodec.forUrl(stack.registryUrl);
+  const registry = EventRegistry.forUrl(stack.registryUrl);
   const rows: string[] = ['| partitions per topic | producers (owned partitions) | connections to the broker | to the registry | to the API | peak RSS MB |', '|---|---|---|---|---|---|'];
   try {
     const keys = await makeKeys(dir);
@@ -54,13 +54,13 @@ async function main(): Promise<void> {
     for (const partitions of values.partitions.split(',').map(Number)) {
       const topics = freshTopics(`bench-conn-${partitions}`);
       await withAdmin(kafka, (admin) => createTopics(admin, topics, partitions));
-      const proc = new Proc(`worker K=${partitions}`, process.execPath, [...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics, {}), false);
+      const proc = new Proc(`worker K=${partitions}`, process.execPath, [...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics), false);
       const port = Number((await proc.waitFor(/"healthPort":(\d+)/))[1]);
       const deadline = Date.now() + 60_000;
       while (!((await partitionsOwned(port)) >= 2 * partitions) && Date.now() < deadline) await sleep(200);
       // Traffic through every partition, so each producer has talked to the leaders it writes to.
-      const collector = await OutcomeCollector.start(kafka, [topics.succeeded, topics.failed, topics.unknown]);
-      const producer = await RequestProducer.create(kafka, codec, topics.requested, topics.id);
+      const collector = await OutcomeCollector.start(kafka, topics);
+      const producer = await RequestProducer.create(kafka, registry.codec, topics.requested, topics.id);
       await producer.send(Number(values.events));
       while (collector.count < Number(values.events) && Date.now() < deadline + 60_000) await sleep(100);
       const owned = await partitionsOwned(port);

@@ -47,6 +47,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toEnv } from '../src/config/environment';
 import { stackStatus } from '../tools/stack/native-stack';
 import { build, buildRef, type Entrypoints } from './lib/build';
 import { benchArgs, envPairs, log, nonNegative, numberList, type OptionSpec } from './lib/cli';
@@ -280,7 +281,7 @@ async function main(): Promise<void> {
   if (variants.reference) log(`comparing with the worker of ${o.compareRef} (${variants.reference.worker[0]})`);
   // Spans go to a sink in this process that answers like a collector, so tracing costs what it costs in production minus the network.
   const sink = o.compareTracing ? await startTraceSink() : undefined;
-  if (sink) variants.traced = { ref: 'tracing on', worker: entry.worker, env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } };
+  if (sink) variants.traced = { ref: 'tracing on', worker: entry.worker, env: toEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }) };
   log(`processes run as ${entry.mode === 'js' ? 'compiled JS (bench/.build)' : 'TypeScript through tsx'}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   let bench: Bench | undefined;

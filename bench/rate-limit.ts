@@ -39,7 +39,7 @@ async function main(): Promise<number> {
     partitions: n('partitions'),
     latencyMs: n('latency'),
     sandboxFlags: ['--jitter-ms', String(values.jitter), '--capacity', String(capacity)],
-    workerEnv: { MAX_IN_FLIGHT: String(values.inflight) },
+    settings: { MAX_IN_FLIGHT: values.inflight },
     verbose: values.verbose,
   });
   try {

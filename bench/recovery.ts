@@ -52,7 +52,7 @@ async function main(): Promise<number> {
       partitions: n('partitions'),
       latencyMs: n('latency'),
       sandboxFlags: ['--jitter-ms', String(values.jitter), '--latency-per-concurrent-ms', String(values['latency-per-concurrent'])],
-      workerEnv: { MAX_IN_FLIGHT: String(values.inflight) },
+      settings: { MAX_IN_FLIGHT: values.inflight },
       verbose: values.verbose,
     });
     try {

@@ -18,15 +18,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { loadTopicSettings } from '../src/config/config';
-import { EventCodec } from '../src/events/event-codec';
+import type { EventCodec } from '../src/events/event-codec';
+import { EventRegistry } from '../src/events/registry';
 import type { CaptureRequested } from '../src/events/types.generated';
 import type { RetryTier } from '../src/retry/tiers';
 import { RETRY_HEADERS, retryHeaders } from '../src/retry/retry-headers';
 import { sleep } from '../src/util/sleep';
 import { build } from './lib/build';
 import { benchArgs, stringOptions, log, nonNegative } from './lib/cli';
-import { benchKafka, createTopics, freshTopics, OutcomeCollector, topicList, type BenchTopics, withAdmin } from './lib/kafka';
+import { benchKafka, createTopics, freshTopics, OutcomeCollector, retryTiers, topicList, type BenchTopics, withAdmin } from './lib/kafka';
 import { scrapeMetrics } from './lib/metrics';
 import { Proc, runMain, stopAll, stopChildrenOnExit } from './lib/proc';
 import { percentile, writeResult } from './lib/report';
@@ -178,14 +178,14 @@ async function main(): Promise<number> {
   const entry = build();
   const dir = mkdtempSync(join(tmpdir(), 'bench-tiers-'));
   const topics = freshTopics('bench-tiers');
-  const tiers = loadTopicSettings({ TOPIC_RETRY: topics.retry }).tiers;
+  const tiers = retryTiers(topics);
   const r: Run = {
     pending: nonNegative('pending', values.pending),
     nearCount: nonNegative('near', values.near),
     partitions: nonNegative('partitions', values.partitions),
     restart: values.restart,
     kafka: benchKafka(stack.brokers),
-    codec: EventCodec.forUrl(stack.registryUrl),
+    codec: EventRegistry.forUrl(stack.registryUrl).codec,
     topics,
     shortest: tiers[0]!,
     longest: tiers[tiers.length - 1]!,
@@ -196,9 +196,9 @@ async function main(): Promise<number> {
     await r.codec.useSubject('CaptureRequested', topics.requested);
     const keys = await makeKeys(dir);
     const sandbox = await startSandboxProcess(entry, keys, 0);
-    const workers = new Workers([...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics, {}));
+    const workers = new Workers([...entry.worker, 'run'], workerEnv(stack, keys, sandbox.url, topics));
     await workers.start();
-    const collector = await OutcomeCollector.start(r.kafka, [topics.succeeded, topics.failed, topics.unknown]);
+    const collector = await OutcomeCollector.start(r.kafka, topics);
     const producer = r.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const nearDue = await write(r, producer, workers, collector);

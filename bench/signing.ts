@@ -6,6 +6,7 @@
  */
 import { generateKeyPairSync, sign, verify, KeyObject } from 'node:crypto';
 import { printedUsage } from './lib/cli';
+import { closedLoop } from './lib/sampler';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -25,23 +26,19 @@ const ops: Record<string, Op> = {
 };
 
 async function run(op: Op, concurrency: number, seconds: number): Promise<{ perSec: number; maxLagMs: number }> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await op();
-        done++;
-        // A sync op never yields on its own; yield so the loop (and the lag monitor) can run.
-        await new Promise((r) => setImmediate(r));
-      }
-    }),
+  const { perSec } = await closedLoop(
+    async () => {
+      await op();
+      // A sync op never yields on its own; yield so the loop (and the lag monitor) can run.
+      await new Promise((r) => setImmediate(r));
+    },
+    concurrency,
+    seconds,
   );
   lag.disable();
-  return { perSec: done / ((performance.now() - start) / 1000), maxLagMs: lag.max / 1e6 };
+  return { perSec, maxLagMs: lag.max / 1e6 };
 }
 
 async function main(): Promise<void> {

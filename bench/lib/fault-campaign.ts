@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { readTopics, type ReadRecord } from '../../src/cli/topic-reader';
-import { EventCodec } from '../../src/events/event-codec';
+import { EventRegistry } from '../../src/events/registry';
 import { brokersFor, stackPorts } from '../../tools/stack/layout';
 import { build, type Entrypoints } from './build';
 import { analyse } from './campaign/analysis';
@@ -34,7 +34,7 @@ import { SandboxHost } from './campaign/sandbox-host';
 import { Timeline } from './campaign/timeline';
 import { DEFAULT_OPTIONS, type CampaignOptions, type CampaignResult, type FaultRecord, type Log } from './campaign/types';
 import { WorkerSupervisor } from './campaign/workers';
-import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
+import { benchKafka, createTopics, dispositionTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
 import { stampNow } from './report';
 import { ensureStack, gitDescribe, makeKeys, workerEnv, type Stack } from './setup';
 
@@ -51,7 +51,7 @@ interface Setup {
   entry: Entrypoints;
   topics: BenchTopics;
   kafka: Kafka;
-  codec: EventCodec;
+  registry: EventRegistry;
   faults: FaultRecord[];
   /** Streams of their own, so the fault plan depends on the seed alone. */
   eventRandom: () => number;
@@ -104,7 +104,7 @@ async function setUp(o: CampaignOptions, log: Log): Promise<Setup> {
     entry,
     topics,
     kafka: benchKafka(stack.brokers),
-    codec: EventCodec.forUrl(stack.registryUrl),
+    registry: EventRegistry.forUrl(stack.registryUrl),
     faults,
     eventRandom: rng(o.seed + 1),
     pauseRandom: rng(o.seed + 2),
@@ -124,24 +124,32 @@ async function setUp(o: CampaignOptions, log: Log): Promise<Setup> {
 
 /** Topics, sandbox, request producer, live consumer and the first worker; t0 is when it has joined its group. */
 async function startProcesses(s: Setup, parts: Parts): Promise<CampaignContext> {
-  const { o, log, topics, kafka, codec } = s;
+  const { o, log, topics, kafka, registry } = s;
+  const { codec } = registry;
   await withAdmin(kafka, (admin) => createTopics(admin, topics, o.partitions));
   const keyFiles = await makeKeys(s.keyDir);
   const sandbox = (parts.sandbox = new SandboxHost(s.entry, keyFiles, o));
   await sandbox.start();
   const producer = (parts.producer = await RequestProducer.create(kafka, codec, topics.requested, topics.id));
-  await codec.useSubject('CaptureUnknown', topics.unknown);
+  // The contract's schemas under the run's subjects, as `init` registers them before a worker starts.
+  await registry.registerEvents(topics);
   const live = (parts.live = new LiveOutcomes(kafka, codec, topics, log));
   await live.start();
-  const env = workerEnv(s.stack, keyFiles, sandbox.url, topics, {
-    TRANSACTIONAL_ID: `${topics.id}-tx`,
-    MAX_IN_FLIGHT: String(o.inflight),
-    LOG_LEVEL: o.logLevel,
-    RETRY_BASE_DELAY_MS: String(o.retryBaseDelayMs),
-    RETRY_MAX_DELAY_MS: String(o.retryMaxDelayMs),
-    SHUTDOWN_GRACE_MS: '10000',
-    ...o.extraEnv,
-  });
+  const env = workerEnv(
+    s.stack,
+    keyFiles,
+    sandbox.url,
+    topics,
+    {
+      TRANSACTIONAL_ID: `${topics.id}-tx`,
+      MAX_IN_FLIGHT: o.inflight,
+      LOG_LEVEL: o.logLevel,
+      RETRY_BASE_DELAY_MS: o.retryBaseDelayMs,
+      RETRY_MAX_DELAY_MS: o.retryMaxDelayMs,
+      SHUTDOWN_GRACE_MS: 10_000,
+    },
+    o.extraEnv,
+  );
   const clock = new Clock();
   const supervisor = (parts.supervisor = new WorkerSupervisor([...s.entry.worker, 'run'], env, () => clock.t0, log, o));
   await supervisor.start('first start').proc.waitFor(/partitions assigned/, 90_000);
@@ -171,8 +179,7 @@ async function execute(s: Setup, c: CampaignContext, timeline: Timeline): Promis
   // The authoritative count: every committed record, read from the beginning to the end offsets.
   log('reading every outcome, DLQ and request record (read_committed, to the end offsets)…');
   const records: ReadRecord[] = [];
-  const { succeeded, failed, unknown, dlq, requested } = s.topics;
-  await readTopics(s.kafka, { topics: [succeeded, failed, unknown, dlq, requested], groupPrefix: 'campaign-final' }, (r) => void records.push(r));
+  await readTopics(s.kafka, { topics: [...dispositionTopics(s.topics), s.topics.requested], groupPrefix: 'campaign-final' }, (r) => void records.push(r));
   await c.sandbox.stats(5000);
   return analyse({
     o: s.o,
@@ -184,7 +191,7 @@ async function execute(s: Setup, c: CampaignContext, timeline: Timeline): Promis
     keys: c.feed.keys,
     records,
     topics: s.topics,
-    codec: s.codec,
+    codec: s.registry.codec,
     supervisor,
     faults: s.faults,
     timeline: timeline.samples,
@@ -202,6 +209,7 @@ async function tearDown(s: Setup, parts: Parts, result: CampaignResult | undefin
   await parts.live?.stop().catch(() => undefined);
   await parts.producer?.disconnect().catch(() => undefined);
   await parts.sandbox?.stop();
+  await s.registry.close();
   writeLogs(s.logDir, parts);
   const healthy = await brokerHealthy(s);
   if (result) result.broker.healthyAtEnd = healthy;

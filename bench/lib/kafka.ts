@@ -2,9 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { createKafka } from '../../src/app/kafka-client';
-import { loadTopicSettings, type TopicNames } from '../../src/config/config';
+import { loadTopicSettings } from '../../src/config/config';
 import { loadKafkaConnection } from '../../src/config/connection';
-import { EventCodec } from '../../src/events/event-codec';
+import { toEnv } from '../../src/config/environment';
+import { OUTCOME_ROLES, outcomeTopics, prefixedTopics, TOPIC_ROLES, topicEnv, type OutcomeRole, type TopicNames } from '../../src/events/contract';
+import type { EventCodec } from '../../src/events/event-codec';
+import type { RetryTier } from '../../src/retry/tiers';
 import type { CaptureRequested } from '../../src/events/types.generated';
 import { sleep } from '../../src/util/sleep';
 import { LiveReader, type LiveRecord } from './live-reader';
@@ -16,40 +19,38 @@ export function benchKafka(brokers: string): Kafka {
 
 export type BenchTopics = TopicNames & { group: string; id: string };
 
+/** `<prefix>-<random>.<role>` for every role of the contract, and a group of the run's own. */
 export function freshTopics(prefix: string): BenchTopics {
   const id = `${prefix}-${randomUUID().slice(0, 8)}`;
-  return {
-    id,
-    requested: `${id}.requested`,
-    succeeded: `${id}.succeeded`,
-    failed: `${id}.failed`,
-    unknown: `${id}.unknown`,
-    retry: `${id}.retry`,
-    dlq: `${id}.dlq`,
-    group: `${id}-group`,
-  };
+  return { ...prefixedTopics(id), id, group: `${id}-group` };
 }
 
-/** Every topic of a set, the retry tiers included (the worker's default RETRY_TIERS unless the environment sets it). */
+/** The delay topics of a set: the worker's default RETRY_TIERS unless the environment sets it, as the worker reads it. */
+export function retryTiers(t: TopicNames): RetryTier[] {
+  return loadTopicSettings({ ...topicEnv(t), ...toEnv({ RETRY_TIERS: process.env.RETRY_TIERS }) }).tiers;
+}
+
+/** Every topic of a set, the retry tiers included. */
 export function topicList(t: TopicNames): string[] {
-  const tiers = loadTopicSettings({ TOPIC_RETRY: t.retry, RETRY_TIERS: process.env.RETRY_TIERS }).tiers.map((tier) => tier.topic);
-  return [t.requested, t.succeeded, t.failed, t.unknown, t.retry, ...tiers, t.dlq];
+  return [...TOPIC_ROLES.map((role) => t[role]), ...retryTiers(t).map((tier) => tier.topic)];
 }
 
 export async function createTopics(admin: Admin, t: TopicNames, partitions: number): Promise<void> {
   await admin.createTopics({ waitForLeaders: true, topics: topicList(t).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
 }
 
-export function topicEnv(t: BenchTopics): NodeJS.ProcessEnv {
-  return {
-    GROUP_ID: t.group,
-    TOPIC_REQUESTED: t.requested,
-    TOPIC_SUCCEEDED: t.succeeded,
-    TOPIC_FAILED: t.failed,
-    TOPIC_UNKNOWN: t.unknown,
-    TOPIC_RETRY: t.retry,
-    TOPIC_DLQ: t.dlq,
-  };
+/** Where a record can end up: an outcome topic or the DLQ. */
+export type Disposition = OutcomeRole | 'dlq';
+const DISPOSITIONS: readonly Disposition[] = [...OUTCOME_ROLES, 'dlq'];
+
+/** The outcome topics and the DLQ of a set. */
+export function dispositionTopics(t: TopicNames): string[] {
+  return DISPOSITIONS.map((role) => t[role]);
+}
+
+/** The disposition a topic of the set stands for; undefined for the requested, retry and tier topics. */
+export function dispositionOf(t: TopicNames, topic: string): Disposition | undefined {
+  return DISPOSITIONS.find((role) => t[role] === topic);
 }
 
 /** Publishes requests; remembers each key's requestedAt for the latency of its outcome. */
@@ -116,6 +117,7 @@ export class RequestProducer {
 
 export interface Outcome {
   topic: string;
+  role: OutcomeRole;
   partition: number;
   offset: string;
   /** Outcome record timestamp (the producer's create time). */
@@ -133,9 +135,12 @@ export class OutcomeCollector {
   lastSeenAt = 0;
   private reader!: LiveReader;
 
-  static async start(kafka: Kafka, topics: string[]): Promise<OutcomeCollector> {
-    const collector = new OutcomeCollector();
-    collector.reader = await LiveReader.start(kafka, topics, (r) => collector.take(r), { groupPrefix: 'bench-collector' });
+  private constructor(private readonly topics: TopicNames) {}
+
+  /** Reads the outcome topics of the set. */
+  static async start(kafka: Kafka, topics: TopicNames): Promise<OutcomeCollector> {
+    const collector = new OutcomeCollector(topics);
+    collector.reader = await LiveReader.start(kafka, outcomeTopics(topics), (r) => collector.take(r), { groupPrefix: 'bench-collector' });
     return collector;
   }
 
@@ -158,7 +163,7 @@ export class OutcomeCollector {
       this.duplicates++;
       return;
     }
-    this.outcomes.set(key, { topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, seenAt: r.seenAt });
+    this.outcomes.set(key, { topic: r.topic, role: dispositionOf(this.topics, r.topic) as OutcomeRole, partition: r.partition, offset: r.offset, timestamp: r.timestamp, seenAt: r.seenAt });
     if (!this.firstSeenAt) this.firstSeenAt = r.seenAt;
     this.lastSeenAt = r.seenAt;
   }

@@ -11,3 +11,19 @@ export function every(ms: number, sample: () => unknown): { stop(): void } {
   }, ms);
   return { stop: () => clearInterval(timer) };
 }
+
+/** `concurrency` loops each calling `op` back to back until `seconds` have passed: the calls made and their rate. */
+export async function closedLoop(op: () => Promise<unknown>, concurrency: number, seconds: number): Promise<{ calls: number; perSec: number }> {
+  const deadline = performance.now() + seconds * 1000;
+  let calls = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await op();
+        calls++;
+      }
+    }),
+  );
+  return { calls, perSec: calls / ((performance.now() - start) / 1000) };
+}

@@ -2,11 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/api/keys';
+import { toEnv, type SettingValues } from '../../src/config/environment';
+import { topicEnv } from '../../src/events/contract';
 import { stackUp } from '../../tools/stack/native-stack';
 import type { Entrypoints } from './build';
 import { ROOT } from './build';
 import type { BenchTopics } from './kafka';
-import { topicEnv } from './kafka';
 import { Proc } from './proc';
 
 export interface Stack {
@@ -68,19 +69,28 @@ export async function startSandboxProcess(
   return { proc, url: url!, port: Number(new URL(url!).port) };
 }
 
-export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topics: BenchTopics, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The environment of a worker (or the baseline) on a run's topics against a sandbox: this
+ * process's environment (the KAFKA_* security settings), the run's settings, then `extra`, given
+ * by name on the command line (--env) and passed through unchecked.
+ */
+export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topics: BenchTopics, settings: SettingValues = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    KAFKA_BROKERS: stack.brokers,
-    SCHEMA_REGISTRY_URL: stack.registryUrl,
-    ANTOM_BASE_URL: sandboxUrl,
-    ANTOM_SANDBOX: 'true',
-    ANTOM_CLIENT_ID: 'BENCH_CLIENT',
-    ANTOM_PRIVATE_KEY_FILE: keys.merchantPrivate,
-    ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'info',
+    ...toEnv({
+      KAFKA_BROKERS: stack.brokers,
+      SCHEMA_REGISTRY_URL: stack.registryUrl,
+      ANTOM_BASE_URL: sandboxUrl,
+      ANTOM_SANDBOX: true,
+      ANTOM_CLIENT_ID: 'BENCH_CLIENT',
+      ANTOM_PRIVATE_KEY_FILE: keys.merchantPrivate,
+      ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,
+      GROUP_ID: topics.group,
+      HTTP_PORT: 0,
+      LOG_LEVEL: 'info',
+    }),
     ...topicEnv(topics),
+    ...toEnv(settings),
     ...extra,
   };
 }

@@ -7,6 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { signMessage } from '../../src/api/signing';
 import { CAPTURE_PATH } from '../../src/api/types';
+import { closedLoop } from './sampler';
 
 export interface SigningCeiling {
   signsPerSec: number;
@@ -22,20 +23,10 @@ const body = Buffer.from('{"captureRequestId":"cr-bench-000001","paymentId":"pay
 const sign = (): Promise<string> => signMessage({ method: 'POST', path: CAPTURE_PATH, clientId: 'BENCH_CLIENT', time: String(Date.now()), body }, privateKey, '1');
 
 async function drive(concurrency: number, seconds: number): Promise<{ perSec: number; cpuMsPer: number }> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
   const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await sign();
-        done++;
-      }
-    }),
-  );
+  const { calls, perSec } = await closedLoop(sign, concurrency, seconds);
   const cpu = process.cpuUsage(cpu0);
-  return { perSec: done / ((performance.now() - start) / 1000), cpuMsPer: (cpu.user + cpu.system) / 1000 / done };
+  return { perSec, cpuMsPer: (cpu.user + cpu.system) / 1000 / calls };
 }
 
 export async function measureSigningCeiling(seconds = 3, concurrency = 64): Promise<SigningCeiling> {

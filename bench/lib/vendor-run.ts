@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventCodec } from '../../src/events/event-codec';
+import type { SettingValues } from '../../src/config/environment';
+import { EventRegistry } from '../../src/events/registry';
 import type { SecondCounts } from '../../tools/sandbox/store';
 import type { Entrypoints } from './build';
 import { CallRateSampler } from './call-rate';
@@ -23,7 +24,8 @@ export interface VendorRunOptions {
   partitions: number;
   latencyMs: number;
   sandboxFlags: string[];
-  workerEnv: NodeJS.ProcessEnv;
+  /** The worker's settings besides the bench's own (workerEnv). */
+  settings: SettingValues;
   verbose: boolean;
 }
 
@@ -50,8 +52,8 @@ export class VendorRun {
     const kafka = benchKafka(stack.brokers);
     await withAdmin(kafka, (admin) => createTopics(admin, topics, o.partitions));
     run.sandbox = await run.startSandbox(0);
-    run.producer = await RequestProducer.create(kafka, EventCodec.forUrl(stack.registryUrl), topics.requested, topics.id);
-    const env = workerEnv(stack, run.keys, run.sandbox.url, topics, o.workerEnv);
+    run.producer = await RequestProducer.create(kafka, EventRegistry.forUrl(stack.registryUrl).codec, topics.requested, topics.id);
+    const env = workerEnv(stack, run.keys, run.sandbox.url, topics, o.settings);
     run.workerProc = new Proc(`${o.label} worker`, process.execPath, [...o.worker, 'run'], env, o.verbose);
     const healthPort = Number((await run.workerProc.waitFor(/"healthPort":(\d+)/, 90_000))[1]);
     await run.workerProc.waitFor(/partitions assigned/, 90_000);

@@ -49,10 +49,6 @@ export class EventCodec {
     private readonly connection: RegistryConnection,
   ) {}
 
-  static forUrl(registryUrl: string): EventCodec {
-    return EventCodec.forRegistry({ url: registryUrl });
-  }
-
   /** With the registry's credentials and CA (SCHEMA_REGISTRY_*). */
   static forRegistry(connection: RegistryConnection): EventCodec {
     const registry = new SchemaRegistry({ host: connection.url, retry: { retries: 2 }, agent: registryAgent(connection), middlewares: registryAuthMiddleware(connection) });

@@ -1,8 +1,9 @@
 /** The kinds of bad records bench/bad-input.ts mixes into a good stream, and where each must end up. */
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { Message } from 'kafkajs';
+import { subjectFor, TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { EventCodec } from '../../../src/events/event-codec';
+import type { EventRegistry } from '../../../src/events/registry';
 import type { CaptureRequested } from '../../../src/events/types.generated';
 import type { BenchTopics } from '../kafka';
 
@@ -37,17 +38,6 @@ export const request = (paymentId: string, value = '100', currency = 'USD', meta
 const UNRELATED = { type: 'record', name: 'Unrelated', namespace: 'bench.badinput', fields: [{ name: 'x', type: 'int' }] } as const;
 // Registries accept it, Avro readers refuse it: a union default must match the union's first branch.
 const UNREADABLE = { type: 'record', name: 'Unreadable', namespace: 'bench.badinput', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] } as const;
-
-/** Registered over HTTP: the registry library would refuse to parse it before sending. */
-async function registerRaw(registryUrl: string, subject: string, schema: object): Promise<number> {
-  const res = await fetch(`${registryUrl}/subjects/${subject}/versions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schema: JSON.stringify(schema) }),
-  });
-  if (!res.ok) throw new Error(`registering ${subject}: HTTP ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { id: number }).id;
-}
 
 function wire(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.alloc(5 + body.length);
@@ -157,14 +147,22 @@ export const NEAR_LIMIT: BadKind = {
   make: (n, c) => ({ key: `bad-near-limit-${n}`, value: c.codec.encode('CaptureRequested', request(`pay-near-limit-${n}`, '100', 'USD', { blob: 'm'.repeat(1_040_000) })) }),
 };
 
-/** The schemas the bad kinds are written with, registered for the run's topics. */
-export async function kindContext(codec: EventCodec, registryUrl: string, t: BenchTopics): Promise<Ctx> {
-  const registry = new SchemaRegistry({ host: registryUrl });
+/**
+ * The schemas the bad kinds are written with, registered for the run's topics. The registry
+ * adapter registers over HTTP without parsing, so it takes the unreadable schema too (the Avro
+ * library would refuse it before sending).
+ */
+export async function kindContext(registry: EventRegistry, t: BenchTopics): Promise<Ctx> {
+  const { codec } = registry;
+  const [unrelated, unreadable] = await registry.register([
+    { subject: subjectFor(`${t.id}.unrelated`), schema: UNRELATED },
+    { subject: subjectFor(`${t.id}.unreadable`), schema: UNREADABLE },
+  ]);
   return {
     codec,
-    requestedSchemaId: await codec.useSubject('CaptureRequested', t.requested),
-    succeededSchemaId: await codec.useSubject('CaptureSucceeded', t.succeeded),
-    unrelatedSchemaId: (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(UNRELATED) }, { subject: `${t.id}.unrelated-value` })).id,
-    unreadableSchemaId: await registerRaw(registryUrl, `${t.id}.unreadable-value`, UNREADABLE),
+    requestedSchemaId: await codec.useSubject(TOPIC_CONTRACT.requested.event, t.requested),
+    succeededSchemaId: await codec.useSubject(TOPIC_CONTRACT.succeeded.event, t.succeeded),
+    unrelatedSchemaId: unrelated!.id,
+    unreadableSchemaId: unreadable!.id,
   };
 }

@@ -5,13 +5,14 @@
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { headerText, readTopics } from '../../../src/cli/topic-reader';
-import { EventCodec } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
+import { TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { CaptureFailed } from '../../../src/events/types.generated';
 import { DLQ_HEADERS } from '../../../src/pipeline/dead-letter';
 import { sleep } from '../../../src/util/sleep';
 import type { Entrypoints } from '../build';
 import { log } from '../cli';
-import { benchKafka, createTopics, freshTopics, topicList, type BenchTopics, withAdmin } from '../kafka';
+import { benchKafka, createTopics, dispositionOf, dispositionTopics, freshTopics, topicList, type BenchTopics, type Disposition, withAdmin } from '../kafka';
 import { LiveReader } from '../live-reader';
 import { Proc } from '../proc';
 import { workerEnv, type KeyFiles, type Stack } from '../setup';
@@ -56,7 +57,7 @@ export interface BadInputOptions {
 
 /** Where one record ended up: an outcome topic or the DLQ. */
 interface Seen {
-  topic: 'succeeded' | 'failed' | 'unknown' | 'dlq';
+  topic: Disposition;
   key: string | null;
   resultCode?: string;
   reason?: string;
@@ -75,7 +76,7 @@ class GoodCounter {
     const c = new GoodCounter();
     c.reader = await LiveReader.start(
       kafka,
-      [t.succeeded, t.failed, t.unknown, t.dlq],
+      dispositionTopics(t),
       (r) => {
         c.any++;
         if (r.topic !== t.succeeded || !r.key?.toString().startsWith('good-')) return;
@@ -106,7 +107,7 @@ interface Mix {
 
 export class Campaign {
   private readonly kafka: Kafka;
-  private readonly codec: EventCodec;
+  private readonly registry: EventRegistry;
   private readonly created: BenchTopics[] = [];
   private seq = 0;
 
@@ -118,7 +119,7 @@ export class Campaign {
     private readonly sandboxUrl: string,
   ) {
     this.kafka = benchKafka(stack.brokers);
-    this.codec = EventCodec.forUrl(stack.registryUrl);
+    this.registry = EventRegistry.forUrl(stack.registryUrl);
   }
 
   async run(mode: Mode, restarts = 0): Promise<RunReport> {
@@ -130,7 +131,7 @@ export class Campaign {
     const counter = await GoodCounter.start(this.kafka, t);
     const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
-    const env = workerEnv(this.stack, this.keys, this.sandboxUrl, t, { MAX_IN_FLIGHT: String(o.inflight), API_CONNECTIONS: String(o.inflight) });
+    const env = workerEnv(this.stack, this.keys, this.sandboxUrl, t, { MAX_IN_FLIGHT: o.inflight, API_CONNECTIONS: o.inflight });
     const worker = new RestartingWorker([...this.entry.worker, 'run'], env, `worker ${mode}`, restarts, o.verbose);
     try {
       await worker.start();
@@ -195,14 +196,14 @@ export class Campaign {
   private good(t: BenchTopics, count: number, metadata: Record<string, string> = {}): Message[] {
     return Array.from({ length: count }, () => {
       const n = ++this.seq;
-      return { key: `good-${t.id}-${n}`, value: this.codec.encode('CaptureRequested', request(`pay-good-${t.id}-${n}`, '100', 'USD', metadata)) };
+      return { key: `good-${t.id}-${n}`, value: this.registry.codec.encode('CaptureRequested', request(`pay-good-${t.id}-${n}`, '100', 'USD', metadata)) };
     });
   }
 
   /** One bad record after every `badEvery` good ones, cycling through the kinds (a probe: a single one, in the middle). */
   private async compose(mode: Mode, t: BenchTopics): Promise<Mix> {
     const probe = mode.startsWith('probe');
-    const ctx = await kindContext(this.codec, this.stack.registryUrl, t);
+    const ctx = await kindContext(this.registry, t);
     const kinds = mode === 'mixed' ? KINDS : mode === 'probe: one near-limit record' ? [NEAR_LIMIT] : [];
     const goodCount = probe ? Math.min(this.o.good, 1000) : this.o.good;
     // Valid requests, each far below any limit; together, more than 1 MB per partition in one transaction.
@@ -239,21 +240,15 @@ export class Campaign {
 
   /** Every outcome and DLQ record of the run, read to the end offsets. */
   private async dispositions(t: BenchTopics): Promise<Seen[]> {
-    const roles = new Map<string, Seen['topic']>([
-      [t.succeeded, 'succeeded'],
-      [t.failed, 'failed'],
-      [t.unknown, 'unknown'],
-      [t.dlq, 'dlq'],
-    ]);
     const seen: Seen[] = [];
-    await readTopics(this.kafka, { topics: [...roles.keys()], groupPrefix: 'bench-badinput-final' }, (r) => {
-      const s: Seen = { topic: roles.get(r.topic)!, key: r.key === null ? null : r.key.toString() };
+    await readTopics(this.kafka, { topics: dispositionTopics(t), groupPrefix: 'bench-badinput-final' }, (r) => {
+      const s: Seen = { topic: dispositionOf(t, r.topic)!, key: r.key === null ? null : r.key.toString() };
       if (s.topic === 'dlq') {
         const headers = headerText(r.headers);
         s.reason = headers[DLQ_HEADERS.reason];
         s.kind = headers['bench-kind'];
       } else if (s.topic === 'failed' && r.value) {
-        s.resultCode = (this.codec.reader('CaptureFailed').fromBuffer(r.value.subarray(5)) as CaptureFailed).result.resultCode;
+        s.resultCode = (this.registry.codec.reader(TOPIC_CONTRACT.failed.event).fromBuffer(r.value.subarray(5)) as CaptureFailed).result.resultCode;
       }
       seen.push(s);
     });

@@ -4,8 +4,9 @@
  * sandbox captured; the worker instances and why they exited.
  */
 import type { ReadRecord } from '../../../src/cli/topic-reader';
+import { TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { EventCodec } from '../../../src/events/event-codec';
-import type { BenchTopics } from '../kafka';
+import { dispositionOf, type BenchTopics } from '../kafka';
 import { median } from '../report';
 import { gitDescribe } from '../setup';
 import type { VendorCounts } from './sandbox-host';
@@ -45,21 +46,15 @@ interface Tally {
 }
 
 async function tally(records: ReadRecord[], topics: BenchTopics, codec: EventCodec): Promise<Tally> {
-  const kinds = new Map<string, OutcomeRecord['topic'] | 'dlq' | 'requested'>([
-    [topics.succeeded, 'succeeded'],
-    [topics.failed, 'failed'],
-    [topics.unknown, 'unknown'],
-    [topics.dlq, 'dlq'],
-  ]);
-  const names = { succeeded: 'CaptureSucceeded', failed: 'CaptureFailed', unknown: 'CaptureUnknown' } as const;
   const t: Tally = { byKey: new Map(), requestCount: new Map(), dlq: 0, byKind: { succeeded: 0, failed: 0, finalUnknown: 0, nonFinalUnknown: 0 }, attemptCount: new Map() };
   for (const r of records) {
-    const kind = kinds.get(r.topic) ?? 'requested';
+    // The records read are the outcome, DLQ and requested topics': no disposition, a request.
+    const kind = dispositionOf(topics, r.topic);
     const key = r.key?.toString() ?? '';
     if (kind === 'dlq') t.dlq++;
-    else if (kind === 'requested') t.requestCount.set(key, (t.requestCount.get(key) ?? 0) + 1);
+    else if (kind === undefined) t.requestCount.set(key, (t.requestCount.get(key) ?? 0) + 1);
     else {
-      const event = (await codec.decode(names[kind], r.value)) as { attempt: number; completedAt: number; result: { resultCode: string }; final?: boolean };
+      const event = (await codec.decode(TOPIC_CONTRACT[kind].event, r.value)) as { attempt: number; completedAt: number; result: { resultCode: string }; final?: boolean };
       const final = kind === 'unknown' ? event.final === true : true;
       const rec: OutcomeRecord = {
         topic: kind,

@@ -1,5 +1,6 @@
 /** A live read_committed consumer of the campaign's outcome topics: which keys have a terminal outcome so far. */
 import type { Kafka } from 'kafkajs';
+import { outcomeTopics, TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { EventCodec } from '../../../src/events/event-codec';
 import type { BenchTopics } from '../kafka';
 import { LiveReader, type LiveRecord } from '../live-reader';
@@ -17,7 +18,7 @@ export class LiveOutcomes {
     log: Log,
   ) {
     // A short session: after the broker restart the group is reloaded and a stale member must expire quickly.
-    this.reader = new LiveReader(kafka, [topics.succeeded, topics.failed, topics.unknown], (r) => this.take(r), {
+    this.reader = new LiveReader(kafka, outcomeTopics(topics), (r) => this.take(r), {
       groupPrefix: 'campaign-live',
       consumer: { maxWaitTimeInMs: 200, sessionTimeout: 6000, heartbeatInterval: 500 },
       waitForJoin: false,
@@ -50,6 +51,6 @@ export class LiveOutcomes {
     this.records++;
     const key = r.key?.toString() ?? '';
     if (r.topic !== this.topics.unknown) this.terminalKeys.add(key);
-    else if ((await this.codec.decode('CaptureUnknown', r.value)).final) this.terminalKeys.add(key);
+    else if ((await this.codec.decode(TOPIC_CONTRACT.unknown.event, r.value)).final) this.terminalKeys.add(key);
   }
 }

@@ -1,4 +1,5 @@
 /** The fault campaign's options, and what it records and reports (see ../fault-campaign.ts). */
+import type { OutcomeRole } from '../../../src/events/contract';
 
 export type Log = (line: string) => void;
 
@@ -130,7 +131,7 @@ export interface Sample {
 }
 
 export interface OutcomeRecord {
-  topic: 'succeeded' | 'failed' | 'unknown';
+  topic: OutcomeRole;
   partition: number;
   offset: string;
   timestamp: number;

@@ -84,8 +84,7 @@ function outcomesOf(w: Window): { lat: number[]; visible: number[]; outcomes: Re
   let firstSeen = Infinity;
   let lastSeen = 0;
   for (const [key, out] of w.collector.outcomes) {
-    const status = out.topic.slice(out.topic.lastIndexOf('.') + 1);
-    outcomes[status] = (outcomes[status] ?? 0) + 1;
+    outcomes[out.role] = (outcomes[out.role] ?? 0) + 1;
     if (out.seenAt >= w.t0) {
       firstSeen = Math.min(firstSeen, out.seenAt);
       lastSeen = Math.max(lastSeen, out.seenAt);

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { EventCodec } from '../../../src/events/event-codec';
+import { EventRegistry } from '../../../src/events/registry';
 import { sleep } from '../../../src/util/sleep';
 import type { Entrypoints } from '../build';
 import { benchKafka, createTopics, freshTopics, OutcomeCollector, recordCount, RequestProducer, topicList, type BenchTopics, withAdmin } from '../kafka';
@@ -78,7 +78,7 @@ interface Live {
 
 export class Bench {
   private readonly kafka: Kafka;
-  private readonly codec: EventCodec;
+  private readonly registry: EventRegistry;
   private readonly created: BenchTopics[] = [];
 
   constructor(
@@ -89,15 +89,15 @@ export class Bench {
     private readonly brokerPid: number | undefined,
   ) {
     this.kafka = benchKafka(stack.brokers);
-    this.codec = EventCodec.forUrl(stack.registryUrl);
+    this.registry = EventRegistry.forUrl(stack.registryUrl);
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
     const topics = freshTopics(`bench-${spec.kind}-L${spec.latencyMs}`);
     await withAdmin(this.kafka, (admin) => createTopics(admin, topics, this.o.partitions));
     this.created.push(topics);
-    const collector = await OutcomeCollector.start(this.kafka, [topics.succeeded, topics.failed, topics.unknown]);
-    const producer = await RequestProducer.create(this.kafka, this.codec, topics.requested, topics.id);
+    const collector = await OutcomeCollector.start(this.kafka, topics);
+    const producer = await RequestProducer.create(this.kafka, this.registry.codec, topics.requested, topics.id);
     let proc: Proc | undefined;
     try {
       proc = await this.startProcess(spec, topics);
@@ -125,14 +125,10 @@ export class Bench {
 
   private async startProcess({ kind, mode, latencyMs, sandbox, profileDir, reference }: RunSpec, topics: BenchTopics): Promise<Proc> {
     const o = this.o;
-    const tuning: NodeJS.ProcessEnv = {
-      ...(o.inflight !== undefined && { MAX_IN_FLIGHT: String(o.inflight) }),
-      ...(o.connections !== undefined && { API_CONNECTIONS: String(o.connections) }),
-    };
     const env =
       kind === 'worker'
-        ? workerEnv(this.stack, this.keys, sandbox.url, topics, { ...tuning, ...o.extraEnv, ...reference?.env })
-        : workerEnv(this.stack, this.keys, sandbox.url, topics, { PARTITIONS_CONCURRENTLY: String(o.partitions) });
+        ? workerEnv(this.stack, this.keys, sandbox.url, topics, { MAX_IN_FLIGHT: o.inflight, API_CONNECTIONS: o.connections }, { ...o.extraEnv, ...reference?.env })
+        : workerEnv(this.stack, this.keys, sandbox.url, topics, { KAFKA_PARTITIONS_CONCURRENCY: o.partitions });
     const script = kind === 'worker' ? [...(reference?.worker ?? this.entry.worker), 'run'] : this.entry.baseline;
     const nodeFlags = [...(kind === 'worker' ? o.nodeFlags : []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
     const label = `${kind}${reference ? `@${reference.ref}` : ''} L=${latencyMs} ${mode}${profileDir ? ' (profiled)' : ''}`;
