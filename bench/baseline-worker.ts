@@ -16,7 +16,6 @@ import { CaptureClient } from '../src/api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../src/api/keys';
 import { createKafka } from '../src/app/kafka-client';
 import { loadConfig } from '../src/config/config';
-import { OUTCOME_ROLES, TOPIC_CONTRACT } from '../src/events/contract';
 import { EventRegistry } from '../src/events/registry';
 import { createLogger } from '../src/observability/logger';
 import { buildOutcome } from '../src/pipeline/outcomes';
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
   const concurrency = config.kafka.consumer.partitionsConcurrency;
   const kafka = createKafka({ ...config.kafka, clientId: 'baseline-worker' }, { logger: createLogger(config.logLevel), level: config.logLevel });
   const { codec } = new EventRegistry(config.schemaRegistry);
-  for (const role of OUTCOME_ROLES) await codec.useSubject(TOPIC_CONTRACT[role].event, topics[role]);
+  await codec.useOutcomeSubjects(topics);
   const api = new CaptureClient({
     baseUrl: config.api.baseUrl,
     clientId: config.api.clientId,

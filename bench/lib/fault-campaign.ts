@@ -34,7 +34,8 @@ import { SandboxHost } from './campaign/sandbox-host';
 import { Timeline } from './campaign/timeline';
 import { DEFAULT_OPTIONS, type CampaignOptions, type CampaignResult, type FaultRecord, type Log } from './campaign/types';
 import { WorkerSupervisor } from './campaign/workers';
-import { benchKafka, createTopics, dispositionTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
+import { dispositionTopics } from '../../src/events/contract';
+import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
 import { stampNow } from './report';
 import { ensureStack, gitDescribe, makeKeys, workerEnv, type Stack } from './setup';
 

@@ -5,7 +5,7 @@ import { createKafka } from '../../src/app/kafka-client';
 import { loadTopicSettings } from '../../src/config/config';
 import { loadKafkaConnection } from '../../src/config/connection';
 import { toEnv } from '../../src/config/environment';
-import { OUTCOME_ROLES, outcomeTopics, prefixedTopics, TOPIC_ROLES, topicEnv, type OutcomeRole, type TopicNames } from '../../src/events/contract';
+import { dispositionOf, outcomeTopics, prefixedTopics, TOPIC_ROLES, topicEnv, type OutcomeRole, type TopicNames } from '../../src/events/contract';
 import type { EventCodec } from '../../src/events/event-codec';
 import type { RetryTier } from '../../src/retry/tiers';
 import type { CaptureRequested } from '../../src/events/types.generated';
@@ -37,20 +37,6 @@ export function topicList(t: TopicNames): string[] {
 
 export async function createTopics(admin: Admin, t: TopicNames, partitions: number): Promise<void> {
   await admin.createTopics({ waitForLeaders: true, topics: topicList(t).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
-}
-
-/** Where a record can end up: an outcome topic or the DLQ. */
-export type Disposition = OutcomeRole | 'dlq';
-const DISPOSITIONS: readonly Disposition[] = [...OUTCOME_ROLES, 'dlq'];
-
-/** The outcome topics and the DLQ of a set. */
-export function dispositionTopics(t: TopicNames): string[] {
-  return DISPOSITIONS.map((role) => t[role]);
-}
-
-/** The disposition a topic of the set stands for; undefined for the requested, retry and tier topics. */
-export function dispositionOf(t: TopicNames, topic: string): Disposition | undefined {
-  return DISPOSITIONS.find((role) => t[role] === topic);
 }
 
 /** Publishes requests; remembers each key's requestedAt for the latency of its outcome. */

@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/api/keys';
-import { toEnv, type SettingValues } from '../../src/config/environment';
-import { topicEnv } from '../../src/events/contract';
+import type { SettingValues } from '../../src/config/environment';
+import { sandboxWorkerEnv } from '../../tools/worker-env';
 import { stackUp } from '../../tools/stack/native-stack';
 import type { Entrypoints } from './build';
 import { ROOT } from './build';
@@ -75,24 +75,17 @@ export async function startSandboxProcess(
  * by name on the command line (--env) and passed through unchecked.
  */
 export function workerEnv(stack: Stack, keys: KeyFiles, sandboxUrl: string, topics: BenchTopics, settings: SettingValues = {}, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ...toEnv({
-      KAFKA_BROKERS: stack.brokers,
-      SCHEMA_REGISTRY_URL: stack.registryUrl,
-      ANTOM_BASE_URL: sandboxUrl,
-      ANTOM_SANDBOX: true,
-      ANTOM_CLIENT_ID: 'BENCH_CLIENT',
-      ANTOM_PRIVATE_KEY_FILE: keys.merchantPrivate,
-      ANTOM_PUBLIC_KEY_FILE: keys.sandboxPublic,
-      GROUP_ID: topics.group,
-      HTTP_PORT: 0,
-      LOG_LEVEL: 'info',
-    }),
-    ...topicEnv(topics),
-    ...toEnv(settings),
-    ...extra,
+  const worker = {
+    brokers: stack.brokers,
+    registryUrl: stack.registryUrl,
+    sandboxUrl,
+    clientId: 'BENCH_CLIENT',
+    merchantPrivateKey: { file: keys.merchantPrivate },
+    sandboxPublicKey: { file: keys.sandboxPublic },
+    topics,
+    groupId: topics.group,
   };
+  return { ...process.env, ...sandboxWorkerEnv(worker, { LOG_LEVEL: 'info', ...settings }), ...extra };
 }
 
 /** The commit under test, with a `+dirty` mark when src/ has uncommitted changes. */

@@ -1,11 +1,11 @@
-import { OUTCOME_ROLES, TOPIC_CONTRACT, type OutcomeRole } from '../events/contract';
+import { DISPOSITIONS, OUTCOME_ROLES, TOPIC_CONTRACT, type Disposition } from '../events/contract';
 import { connectCli } from './connect';
 import { headerText, readTopics, type ReadRecord } from './topic-reader';
 import { parseCommand, parseSince, UsageError } from './usage';
 
 /** The outcome topics, and the DLQ (its records are shown as they are, not decoded). */
-const ROLES: readonly Role[] = [...OUTCOME_ROLES, 'dlq'];
-type Role = OutcomeRole | 'dlq';
+const ROLES = DISPOSITIONS;
+type Role = Disposition;
 
 export const tailCommand = {
   name: 'tail',

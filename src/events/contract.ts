@@ -30,6 +30,20 @@ export const EVENT_ROLES = TOPIC_ROLES.filter((role): role is EventRole => 'even
 export const OUTCOME_ROLES = TOPIC_ROLES.filter((role): role is OutcomeRole => 'status' in TOPIC_CONTRACT[role]);
 export const EVENT_NAMES: EventName[] = [...new Set(EVENT_ROLES.map((role) => TOPIC_CONTRACT[role].event))];
 
+/** Where a record ends up: an outcome topic, or the DLQ. */
+export type Disposition = OutcomeRole | 'dlq';
+export const DISPOSITIONS: readonly Disposition[] = [...OUTCOME_ROLES, 'dlq'];
+
+/** The outcome topics and the DLQ under these names: what readers of a run's results read. */
+export function dispositionTopics(topics: TopicNames): string[] {
+  return DISPOSITIONS.map((role) => topics[role]);
+}
+
+/** The disposition a topic stands for; undefined for the requested, retry and tier topics. */
+export function dispositionOf(topics: TopicNames, topic: string): Disposition | undefined {
+  return DISPOSITIONS.find((role) => topics[role] === topic);
+}
+
 /** The outcome role that reports a result status. */
 export function outcomeRole(status: CaptureStatus): OutcomeRole {
   return OUTCOME_ROLES.find((role) => TOPIC_CONTRACT[role].status === status)!;

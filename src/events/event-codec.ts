@@ -2,7 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import type { RegistryConnection } from '../config/connection';
 import { explainRegistryFailure, explainRegistryStatus, registryAgent, registryAuthMiddleware, RegistryError } from './registry-http';
-import { subjectFor, type EventName } from './contract';
+import { OUTCOME_ROLES, subjectFor, TOPIC_CONTRACT, type EventName, type TopicNames } from './contract';
 import { readSchema } from './schema-files';
 import type { CaptureFailed, CaptureRequested, CaptureSucceeded, CaptureUnknown } from './types.generated';
 
@@ -72,6 +72,11 @@ export class EventCodec {
     });
     this.writerIds.set(name, id);
     return id;
+  }
+
+  /** Every outcome event's subject under these topic names: what a worker writes. */
+  async useOutcomeSubjects(topics: TopicNames): Promise<void> {
+    for (const role of OUTCOME_ROLES) await this.useSubject(TOPIC_CONTRACT[role].event, topics[role]);
   }
 
   encode<N extends EventName>(name: N, value: EventTypes[N]): Buffer {

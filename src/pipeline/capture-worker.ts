@@ -1,6 +1,5 @@
 import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { WorkerConfig } from '../config/config';
-import { OUTCOME_ROLES, TOPIC_CONTRACT } from '../events/contract';
 import type { EventCodec } from '../events/event-codec';
 import type { Logger } from '../observability/logger';
 import { judgeLiveness, type LivenessBounds, type LivenessVerdict } from '../observability/liveness';
@@ -155,7 +154,7 @@ export class CaptureWorker {
 
   async start(): Promise<void> {
     const { config, codec } = this.o;
-    for (const role of OUTCOME_ROLES) await codec.useSubject(TOPIC_CONTRACT[role].event, config.topics[role]);
+    await codec.useOutcomeSubjects(config.topics);
     this.lifecycle = 'running';
     await this.admin.connect();
     await this.intake.start();

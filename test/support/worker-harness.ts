@@ -1,7 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import { startWorkerApp, RunningWorker } from '../../src/app/worker-app';
 import { loadConfig, TopicNames } from '../../src/config/config';
-import { outcomeTopics, roleOf, TOPIC_CONTRACT, type OutcomeRole } from '../../src/events/contract';
+import { dispositionTopics, outcomeTopics, roleOf, TOPIC_CONTRACT, type OutcomeRole } from '../../src/events/contract';
 import { sandboxWorkerEnv } from '../../tools/worker-env';
 import type { EventCodec, EventTypes } from '../../src/events/event-codec';
 import { EventRegistry } from '../../src/events/registry';
@@ -49,7 +49,7 @@ export class WorkerHarness {
       // Short tiers keep retry tests quick; a test may set RETRY_TIERS of its own.
       const tiers = parseTiers(env.RETRY_TIERS ?? TEST_RETRY_TIERS, this.topics.retry).map((tier) => tier.topic);
       await createTopics(admin, [this.topics.requested, this.topics.retry, ...tiers], this.partitions);
-      await createTopics(admin, [...this.outcomeTopics, this.topics.dlq], 1);
+      await createTopics(admin, dispositionTopics(this.topics), 1);
     } finally {
       // A connection left open keeps jest from exiting after a failed setup.
       await admin.disconnect();

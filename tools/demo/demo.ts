@@ -11,7 +11,7 @@ import { startWorkerApp } from '../../src/app/worker-app';
 import { parseTiers } from '../../src/retry/tiers';
 import { headerText, readTopics, type ReadRecord } from '../../src/cli/topic-reader';
 import { loadConfig } from '../../src/config/config';
-import { outcomeTopics, prefixedTopics, roleOf, TOPIC_CONTRACT, type TopicNames } from '../../src/events/contract';
+import { dispositionTopics, prefixedTopics, roleOf, TOPIC_CONTRACT, type TopicNames } from '../../src/events/contract';
 import { sandboxWorkerEnv } from '../worker-env';
 import type { EventCodec } from '../../src/events/event-codec';
 import { EventRegistry } from '../../src/events/registry';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 type Summary = Map<string, { count: number; attempts: number }>;
 
 /** The outcome and DLQ topics the demo reads. */
-const readTopicsOf = (topics: TopicNames) => [...outcomeTopics(topics), topics.dlq];
+const readTopicsOf = dispositionTopics;
 
 /** A terminal outcome's summary row and attempts; undefined for an unknown that will be retried. */
 async function terminalRow(codec: EventCodec, topics: TopicNames, record: ReadRecord): Promise<{ row: string; attempts: number } | undefined> {

@@ -6,7 +6,8 @@
 import type { ReadRecord } from '../../../src/cli/topic-reader';
 import { TOPIC_CONTRACT } from '../../../src/events/contract';
 import type { EventCodec } from '../../../src/events/event-codec';
-import { dispositionOf, type BenchTopics } from '../kafka';
+import { dispositionOf } from '../../../src/events/contract';
+import type { BenchTopics } from '../kafka';
 import { median } from '../report';
 import { gitDescribe } from '../setup';
 import type { VendorCounts } from './sandbox-host';
