@@ -16,6 +16,7 @@ import { CaptureClient } from '../src/api/capture-client';
 import { loadPrivateKey, loadPublicKey } from '../src/api/keys';
 import { createKafka } from '../src/app/kafka-client';
 import { loadConfig } from '../src/config/config';
+import { TOPIC_CONTRACT } from '../src/events/contract';
 import { EventRegistry } from '../src/events/registry';
 import { createLogger } from '../src/observability/logger';
 import { buildOutcome } from '../src/pipeline/outcomes';
