@@ -210,7 +210,7 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
   const chain: Array<Error & { code?: string; type?: string }> = [];
   for (let e: unknown = error; e instanceof Error && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
   const text = chain.map((e) => `${e.code ?? ''} ${e.type ?? ''} ${e.message}`).join(' | ');
-  const last = chain[chain.length - 1]!.message.replace(/^Connection error: /, '');
+  const last = chain[chain.length - 1].message.replace(/^Connection error: /, '');
   // OpenSSL's alerts arrive as a multi-line dump; the alert's name is what matters.
   const reason = /alert ([a-z ]+?):/.exec(last)?.[1]?.replace(/^/, 'TLS alert: ') ?? last;
   const where = `Kafka (${connection.brokers.join(',')}, ${connection.protocol}${connection.sasl ? ` ${connection.sasl.mechanism.toUpperCase()}` : ''})`;

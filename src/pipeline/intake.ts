@@ -163,7 +163,7 @@ export class Intake {
       this.events.onCrash(error);
       return;
     }
-    const delayMs = backoff[this.crashesInARow - 1]!;
+    const delayMs = backoff[this.crashesInARow - 1];
     this.events.onRejoin?.(error, this.crashesInARow, delayMs);
     this.rejoinTimer = setTimeout(() => {
       if (this.stopped) return;

@@ -176,7 +176,7 @@ export class RecordProcessor {
     const { message } = handle;
     let value: Buffer;
     try {
-      value = codec.encode(outcome.event.name, outcome.event.value as never);
+      value = codec.encode(outcome.event.name, outcome.event.value);
     } catch (error) {
       // The call was made: the record must not crash the worker and come back to be called again
       // and again. Its result travels with it to the DLQ for whoever reconciles it.

@@ -37,7 +37,7 @@ function chartSettings(): Map<string, string[]> {
     const value = line.match(/^([A-Z][A-Z0-9_]+): \{\{ (\$c\.([\w.]+)|\.(\w+))\b/);
     if (!value) continue;
     const scope = scopes.filter(Boolean).at(-1) ?? [];
-    mapped.set(value[1]!, value[3] ? value[3].split('.') : [...scope, value[4]!]);
+    mapped.set(value[1], value[3] ? value[3].split('.') : [...scope, value[4]]);
   }
   return mapped;
 }

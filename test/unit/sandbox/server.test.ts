@@ -35,7 +35,7 @@ async function call(sandbox: Sandbox, body: string, opts: { sign?: boolean; clie
 }
 
 async function verified(sandbox: Sandbox, r: Raw): Promise<boolean> {
-  const m = { method: 'POST', path: PATH, clientId: r.headers['client-id']!, time: r.headers['response-time']!, body: r.body };
+  const m = { method: 'POST', path: PATH, clientId: r.headers['client-id'], time: r.headers['response-time'], body: r.body };
   return verifyMessage(m, r.headers.signature, sandbox.publicKey);
 }
 
