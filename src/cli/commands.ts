@@ -68,7 +68,10 @@ export async function runCli(argv: string[]): Promise<void> {
     return;
   }
   // `capture-worker --flag` is `capture-worker run --flag`, which reports the flag.
-  if (first.startsWith('-')) return void (await runWorker(argv));
+  if (first.startsWith('-')) {
+    await runWorker(argv);
+    return;
+  }
   const entry = COMMANDS[first];
   if (!entry) throw new UsageError(`unknown command "${first}"`);
   await entry.run(rest);

@@ -96,7 +96,10 @@ export class RecordProcessor {
       request = await this.decodeRequest(message.value);
     } catch (error) {
       if (error instanceof UndecodableRecordError) return this.deadLetter(handle, error.reason, error.message);
-      if (!handle.live || this.deps.stopping()) return handle.abandon();
+      if (!handle.live || this.deps.stopping()) {
+        handle.abandon();
+        return;
+      }
       throw error;
     }
     const key = decodeKey(message.key);
@@ -158,7 +161,10 @@ export class RecordProcessor {
     const result: CaptureResult | undefined = problem
       ? { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true }
       : await this.call(captureRequest, () => handle.live && !this.deps.stopping());
-    if (!result) return handle.abandon();
+    if (!result) {
+      handle.abandon();
+      return;
+    }
     if (result.resultCode === CONFLICT && !result.local) return this.conflict(handle, result);
     if (result.resultCode === LOCAL_CODES.mismatch)
       logger.warn(

@@ -118,7 +118,12 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
   it('tail --follow keeps reading until SIGINT, then deletes its group and exits 0', async () => {
     const { child, done } = startCli(['tail', '--topic', 'unknown', '--follow'], env);
     let seen = '';
-    await new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => ((seen += c.toString()), seen.includes('u-2') && resolve())));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes('u-2')) resolve();
+      }),
+    );
     expect(await leftGroups()).toHaveLength(1);
     child.kill('SIGINT');
     expect((await done).code).toBe(0);
