@@ -53,7 +53,8 @@ export type SettingValues = Partial<Record<SettingName | `${SettingName}_FILE`, 
  */
 export function toEnv(values: SettingValues): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values)) {
+  // Partial: a name may be present with the value undefined.
+  for (const [name, value] of Object.entries(values) as Array<[string, SettingValue | undefined]>) {
     if (value === undefined) continue;
     env[name] = Array.isArray(value) ? value.join(',') : String(value);
   }

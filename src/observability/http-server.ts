@@ -1,10 +1,11 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../util/errors';
+import type { LivenessVerdict } from './liveness';
 
 export interface HealthSources {
   /** Whether a restart would help (see ./liveness); undefined reason: alive. */
-  alive(): { alive: boolean; reason?: string };
+  alive(): LivenessVerdict;
   /** Consumer joined, producer connected, registry reachable. */
   ready(): Promise<boolean> | boolean;
   registry: Registry;

@@ -201,7 +201,7 @@ export class RecordProcessor {
     const final = result.status === 'U' && retryAt === undefined;
     metrics.outcomes.inc({ status: result.status, code: codeLabel(result.resultCode), final: String(final) });
     if (retryAt !== undefined) metrics.retriesScheduled.inc();
-    else metrics.endToEnd.observe(Math.max(0, this.now() - Number(request.requestedAt)) / 1000);
+    else metrics.endToEnd.observe(Math.max(0, this.now() - request.requestedAt) / 1000);
     const { sink } = handle;
     // Failures and unknowns are always logged; successes may be sampled at high rates (LOG_SUCCESS_SAMPLE).
     if (result.status === 'S' && this.random() >= (config.logSuccessShare ?? 1)) return;
