@@ -37,7 +37,7 @@ describe('dlq list and dlq replay, through a running worker', () => {
 
     const listed = await cli(['dlq', 'list', '--json'], env);
     expect(listed.code).toBe(0);
-    const summary = JSON.parse(listed.stdout);
+    const summary = JSON.parse(listed.stdout) as { total: number; reasons: Record<string, { count: number; samples: unknown[] }> };
     expect(summary.total).toBe(3);
     expect(summary.reasons.NOT_CONFLUENT_AVRO.count).toBe(2);
     expect(summary.reasons.MALFORMED_AVRO.samples[0]).toMatchObject({ key: 'other-1', source: { topic: h.topics.requested, partition: 0, offset: '1' } });

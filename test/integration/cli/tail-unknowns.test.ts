@@ -66,7 +66,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
     const rows = tailed.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as { key: string });
     expect(rows.map((r) => r.key)).toEqual(['u-old', 'u-1', 'u-2']);
     expect(rows[1]).toEqual({
       topic: topics.unknown,
@@ -87,7 +87,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
       tailed.stdout
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line).key),
+        .map((line) => (JSON.parse(line) as { key: string }).key),
     ).toEqual(['u-1', 'u-2']);
     const empty = await cli(['tail', '--topic', 'succeeded', '--topic', 'failed'], env);
     expect(empty).toMatchObject({ code: 0, stdout: '' });
@@ -100,7 +100,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
       listed.stdout
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line)),
+        .map((line) => JSON.parse(line) as unknown),
     ).toEqual(
       ['u-old', 'u-2'].map((key) => ({
         key,

@@ -66,7 +66,7 @@ export class SecuredSetup {
     };
     // `capture-worker init` over the same secured connection: every topic the worker reads or writes, and the schemas.
     const init = await runCli(['init'], this.env);
-    if (init.code !== 0) throw new Error(`init failed (${init.code}): ${init.stderr}${init.stdout}`);
+    if (init.code !== 0) throw new Error(`init failed (${String(init.code)}): ${init.stderr}${init.stdout}`);
     return this;
   }
 
@@ -112,7 +112,8 @@ export class SecuredSetup {
   }
 
   async teardown(): Promise<void> {
-    await this.sandbox?.close();
+    // Undefined when setup failed before the sandbox started.
+    await (this.sandbox as Sandbox | undefined)?.close();
   }
 }
 

@@ -33,7 +33,7 @@ describe('planCapture', () => {
     const store = new SandboxStore(1000n);
     const plans = calls(store, req('fail-USER_NOT_EXIST-1'), 2);
     expect(plans.map(code)).toEqual(['USER_NOT_EXIST', 'USER_NOT_EXIST']);
-    expect(JSON.parse(plans[0].body.toString()).result.resultStatus).toBe('F');
+    expect((JSON.parse(plans[0].body.toString()) as { result: { resultStatus: string } }).result.resultStatus).toBe('F');
     expect(store.stats().captures).toBe(0);
   });
 

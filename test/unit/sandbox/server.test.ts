@@ -147,7 +147,7 @@ describe('sandbox server', () => {
     // All five within one wall-clock second.
     while (Date.now() % 1000 > 200) await new Promise((r) => setTimeout(r, 20));
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => call(limited, captureBody('p', `rl-${i}`))));
-    const codes = results.map((r) => `${r.status} ${r.json.result?.resultStatus} ${r.json.result?.resultCode}`).sort();
+    const codes = results.map((r) => `${r.status} ${r.json.result?.resultStatus ?? '-'} ${r.json.result?.resultCode ?? '-'}`).sort();
     expect(codes).toEqual(['200 S SUCCESS', '200 S SUCCESS', '200 S SUCCESS', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT', '200 U REQUEST_TRAFFIC_EXCEED_LIMIT']);
     expect((await Promise.all(results.map((r) => verified(limited, r)))).every(Boolean)).toBe(true);
     expect(limited.stats()).toMatchObject({ calls: 5, captures: 3, rateLimited: 2 });
