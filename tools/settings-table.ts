@@ -13,8 +13,8 @@ type Table = keyof typeof TABLES;
 export function renderTable(table: Table): string {
   const rows = SETTING_NAMES.filter((name) => Boolean((SETTINGS[name] as { security?: true }).security) === TABLES[table]).map((name) => {
     const spec = settingSpec(name);
-    const shown = spec.shown ?? `\`${spec.fallback}\``;
-    const bounds = spec.max !== undefined ? ` (${spec.min} to ${spec.max})` : spec.min !== undefined && spec.min > 1 ? ` (at least ${spec.min})` : '';
+    const shown = spec.shown ?? `\`${spec.fallback ?? ''}\``;
+    const bounds = spec.min !== undefined && spec.max !== undefined ? ` (${spec.min} to ${spec.max})` : spec.min !== undefined && spec.min > 1 ? ` (at least ${spec.min})` : '';
     return `| \`${name}\`${spec.file ? ` or \`${name}_FILE\`` : ''} | ${shown} | ${spec.doc}${bounds} |`;
   });
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');

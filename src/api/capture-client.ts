@@ -103,7 +103,8 @@ export class CaptureClient {
     if (signal?.aborted) return unknown(LOCAL_CODES.aborted, 'aborted before sending');
 
     const controller = new AbortController();
-    let timedOut = false;
+    // Set by the timer; TypeScript cannot see a callback's assignment, so the type is widened by hand.
+    let timedOut = false as boolean;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();

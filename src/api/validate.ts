@@ -12,6 +12,7 @@ const POSITIVE_INTEGER = /^[1-9][0-9]{0,17}$/;
 function checkId(field: string, value: unknown): FieldProblem | null {
   if (typeof value !== 'string') return { field, message: `${field} must be a string` };
   // Characters are code points: a 4-byte character counts once, as the vendor counts it.
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points, not graphemes, are what is counted
   const characters = [...value].length;
   if (characters < 1 || characters > 64) return { field, message: `${field} must be 1-64 characters` };
   return null;

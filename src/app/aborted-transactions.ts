@@ -8,14 +8,16 @@
  * consumer: every aborted transaction whose first offset a record has reached is entered, and a
  * producer's abort marker ends it. ./install-aborted-filter puts it in KafkaJS's place.
  */
+// KafkaJS internals rather than its public types: producer ids are decoded as decimal strings in 2.2; String()
+// keeps the set lookups comparing values should a decoder hand over another representation.
 interface FilteredMessage {
   offset: string;
   key: Buffer | null;
-  batchContext: { producerId: string; inTransaction: boolean; isControlBatch?: boolean };
+  batchContext: { producerId: unknown; inTransaction: boolean; isControlBatch?: boolean };
 }
 
 interface AbortedTransaction {
-  producerId: string;
+  producerId: unknown;
   firstOffset: string;
 }
 

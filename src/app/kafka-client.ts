@@ -48,11 +48,11 @@ export function kafkaLogLevel(appLevel: string): logLevel {
 }
 
 function pinoLogCreator(logger: Logger): logCreator {
-  const method = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' } as const;
+  const method: Partial<Record<logLevel, 'error' | 'warn' | 'info' | 'debug'>> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
   return () =>
     ({ level, log }) => {
       const { message, ...fields } = log;
-      logger[method[level as keyof typeof method] ?? 'warn']({ kafka: log.logger, ...fields }, message);
+      logger[method[level] ?? 'warn']({ kafka: log.logger, ...fields }, message);
     };
 }
 
@@ -80,9 +80,14 @@ function saslOptions(sasl: SaslSettings, tokenProvider?: TokenProvider): SASLOpt
  * challenge is answered (%x01, as the broker waits for) and the login fails with its status.
  */
 function oauthBearer(provider: TokenProvider): Mechanism['authenticationProvider'] {
-  const bytes = (text: string) => ({ encode: async () => Buffer.concat([int32(Buffer.byteLength(text)), Buffer.from(text)]) });
-  // The broker's auth bytes come with their int32 length in front.
-  const raw = { decode: async (data: Buffer) => data.subarray(4, 4 + Math.max(0, data.readInt32BE(0))), parse: async (data: Buffer) => data };
+  const bytes = (text: string) => ({ encode: () => Buffer.concat([int32(Buffer.byteLength(text)), Buffer.from(text)]) });
+  // The broker's auth bytes come with their int32 length in front. KafkaJS's path for brokers without
+  // SaslAuthenticate calls decode(...).then(...): decode returns a promise, which a short buffer rejects.
+  const raw = {
+    // eslint-disable-next-line @typescript-eslint/require-await -- a promise is required, see above
+    decode: async (data: Buffer) => data.subarray(4, 4 + Math.max(0, data.readInt32BE(0))),
+    parse: (data: Buffer) => data,
+  };
   return ({ saslAuthenticate }: AuthenticationProviderArgs) => ({
     authenticate: async () => {
       const { value } = await provider();
@@ -90,7 +95,7 @@ function oauthBearer(provider: TokenProvider): Mechanism['authenticationProvider
       if (!challenge || challenge.length === 0) return;
       let status = 'refused';
       try {
-        status = String((JSON.parse(challenge.toString('utf8')) as { status?: string }).status ?? status);
+        status = String((JSON.parse(challenge.toString('utf8')) as { status?: string | number }).status ?? status);
       } catch {
         // not JSON: keep the generic word
       }
@@ -210,7 +215,7 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
   const chain: Array<Error & { code?: string; type?: string }> = [];
   for (let e: unknown = error; e instanceof Error && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
   const text = chain.map((e) => `${e.code ?? ''} ${e.type ?? ''} ${e.message}`).join(' | ');
-  const last = chain[chain.length - 1]!.message.replace(/^Connection error: /, '');
+  const last = chain[chain.length - 1].message.replace(/^Connection error: /, '');
   // OpenSSL's alerts arrive as a multi-line dump; the alert's name is what matters.
   const reason = /alert ([a-z ]+?):/.exec(last)?.[1]?.replace(/^/, 'TLS alert: ') ?? last;
   const where = `Kafka (${connection.brokers.join(',')}, ${connection.protocol}${connection.sasl ? ` ${connection.sasl.mechanism.toUpperCase()}` : ''})`;
@@ -219,7 +224,7 @@ export function explainKafkaError(error: Error, connection: KafkaConnection): Ex
 
   if (chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
     if (is(/mechanism is not supported/))
-      return permanent(`The listener does not offer it: set KAFKA_SASL_MECHANISM to one it enables, or use the broker's port for ${connection.sasl?.mechanism.toUpperCase()}`);
+      return permanent(`The listener does not offer it: set KAFKA_SASL_MECHANISM to one it enables, or use the broker's port for ${connection.sasl?.mechanism.toUpperCase() ?? 'SASL'}`);
     const who = connection.sasl && 'username' in connection.sasl ? ` as "${connection.sasl.username}"` : '';
     const check =
       connection.sasl?.mechanism === 'oauthbearer'

@@ -14,6 +14,11 @@ interface Entry {
   run: (args: string[]) => Promise<unknown>;
 }
 
+/** The table's command of that name; undefined for any other word, Object.prototype's names (toString, ...) included. */
+function commandIn(table: Record<string, Entry>, name: string): Entry | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const DLQ: Record<string, Entry> = {
   list: { summary: 'counts by dlq-reason and sample records', usage: dlqListCommand.usage, run: runDlqList },
   replay: {
@@ -46,12 +51,12 @@ ${Object.entries(COMMANDS)
   --version, -V  print the version
 Configuration is read from the environment; see README.md. \`capture-worker <command> --help\` for each.`;
 
-function sub(parent: string, table: Record<string, Entry>, usage: string, [name, ...rest]: string[]): Promise<unknown> {
+function sub(parent: string, table: Record<string, Entry>, usage: string, [name, ...rest]: [name?: string, ...rest: string[]]): Promise<unknown> {
   if (name === undefined || name === '--help' || name === '-h') {
     console.log(usage);
     return Promise.resolve();
   }
-  const entry = table[name];
+  const entry = commandIn(table, name);
   if (!entry) throw new UsageError(`unknown command "${parent} ${name}"`, parent);
   return entry.run(rest);
 }
@@ -68,8 +73,11 @@ export async function runCli(argv: string[]): Promise<void> {
     return;
   }
   // `capture-worker --flag` is `capture-worker run --flag`, which reports the flag.
-  if (first.startsWith('-')) return void (await runWorker(argv));
-  const entry = COMMANDS[first];
+  if (first.startsWith('-')) {
+    await runWorker(argv);
+    return;
+  }
+  const entry = commandIn(COMMANDS, first);
   if (!entry) throw new UsageError(`unknown command "${first}"`);
   await entry.run(rest);
 }

@@ -41,7 +41,7 @@ export async function runDlqList(args: string[], env: NodeJS.ProcessEnv = proces
   const values = parseCommand(dlqListCommand, args);
   if (!values) return;
   const samples = Number(values.samples ?? 3);
-  if (!Number.isInteger(samples) || samples < 0) throw new UsageError(`--samples: "${values.samples}" is not a whole number`, 'dlq list');
+  if (!Number.isInteger(samples) || samples < 0) throw new UsageError(`--samples: "${values.samples ?? ''}" is not a whole number`, 'dlq list');
   const since = values.since === undefined ? undefined : parseSince(values.since, 'dlq list');
   const { kafka, clientId, settings } = await connectCli('capture-worker-dlq', env);
   const topic = settings.topics.dlq;

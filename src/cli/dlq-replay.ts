@@ -109,7 +109,7 @@ async function fencedProducer(kafka: Kafka, transactionalId: string): Promise<Pr
 
 /** The group's committed DLQ offsets by `topic|partition`; none before the first replay. */
 async function committed(kafka: Kafka, groupId: string, topic: string): Promise<Map<string, number>> {
-  const [offsets] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  const offsets = (await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }))).at(0);
   return new Map((offsets?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [partitionId(topic, p.partition), Number(p.offset)]));
 }
 

@@ -39,7 +39,7 @@ export async function runWorker(args: string[]): Promise<void> {
     const exit = (code: number) => app.logger.flush(() => process.exit(code));
     app.stop().then(
       () => exit(0),
-      (error: Error) => {
+      (error: unknown) => {
         app.logger.error({ err: error }, 'shutdown failed');
         exit(1);
       },

@@ -61,7 +61,7 @@ export function tailRow(record: ReadRecord, event: unknown): TailRow {
 /** One line for a person: when, where, key, and the result (or the DLQ reason). */
 export function tailLine(row: TailRow): string {
   const result = (row.event as { result?: { resultStatus: string; resultCode: string }; final?: boolean } | undefined)?.result;
-  const what = result ? `${result.resultStatus} ${result.resultCode}${(row.event as { final?: boolean }).final ? ' final' : ''}` : `${row.headers['dlq-reason'] ?? ''}`;
+  const what = result ? `${result.resultStatus} ${result.resultCode}${(row.event as { final?: boolean }).final ? ' final' : ''}` : (row.headers['dlq-reason'] ?? '');
   return `${row.timestamp} ${row.topic}[${row.partition}]@${row.offset} ${row.key ?? '(no key)'} ${what}`;
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { withAdmin } from './admin';
+import { errorMessage } from '../util/errors';
 
 /** One committed record as read. Header values stay bytes: replay sends them back unchanged. */
 export interface ReadRecord {
@@ -72,7 +73,7 @@ export async function readTopics(kafka: Kafka, options: ReadOptions, onRecord: (
     try {
       await consume(kafka, groupId, options, all, pending, onRecord);
     } finally {
-      await admin.deleteGroups([groupId]).catch((error: Error) => console.error(`warning: could not delete consumer group ${groupId}: ${error.message}`));
+      await admin.deleteGroups([groupId]).catch((error: unknown) => console.error(`warning: could not delete consumer group ${groupId}: ${errorMessage(error)}`));
     }
     return ends;
   });

@@ -33,7 +33,7 @@ export function parseCommand<O extends Options>(command: Command<O>, args: strin
   try {
     values = parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]!, command.name);
+    throw new UsageError((error as Error).message.split('\n')[0], command.name);
   }
   if (values.help) {
     console.log(command.usage);

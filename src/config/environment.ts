@@ -19,7 +19,7 @@ export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
     .filter((name) => !KNOWN.has(name) && !name.startsWith('OTEL_') && !SERVICE_LINK.test(name))
     .map((name) => ({ name, nearest: nearestSetting(name) }))
-    .filter(({ name, nearest }) => nearest || PREFIXES.includes(name.split('_')[0]!))
+    .filter(({ name, nearest }) => nearest || PREFIXES.includes(name.split('_')[0]))
     .sort((a, b) => a.name.localeCompare(b.name))
     .map(({ name, nearest }) => `${name}: not a setting of capture-worker, ignored${nearest ? ` (did you mean ${nearest}?)` : ''}`);
 }
@@ -37,10 +37,10 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = row;
   }
-  return previous[b.length]!;
+  return previous[b.length];
 }
 
 type SettingValue = string | number | boolean | readonly string[];
@@ -53,7 +53,8 @@ export type SettingValues = Partial<Record<SettingName | `${SettingName}_FILE`, 
  */
 export function toEnv(values: SettingValues): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values)) {
+  // Partial: a name may be present with the value undefined.
+  for (const [name, value] of Object.entries(values) as Array<[string, SettingValue | undefined]>) {
     if (value === undefined) continue;
     env[name] = Array.isArray(value) ? value.join(',') : String(value);
   }

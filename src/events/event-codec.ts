@@ -5,6 +5,7 @@ import { explainRegistryFailure, explainRegistryStatus, registryAgent, registryA
 import { OUTCOME_ROLES, subjectFor, TOPIC_CONTRACT, type EventName, type TopicNames } from './contract';
 import { readSchema } from './schema-files';
 import type { CaptureFailed, CaptureRequested, CaptureSucceeded, CaptureUnknown } from './types.generated';
+import { toError } from '../util/errors';
 
 export interface EventTypes {
   CaptureRequested: CaptureRequested;
@@ -67,8 +68,8 @@ export class EventCodec {
   /** Registers (idempotently) the schema under `<topic>-value` and encodes with that id from then on. */
   async useSubject(name: EventName, topic: string): Promise<number> {
     const subject = subjectFor(topic);
-    const { id } = await this.registry.register(readSchema(name), { subject }).catch((error: Error) => {
-      throw this.explain(error, 'POST', `/subjects/${subject}/versions`);
+    const { id } = await this.registry.register(readSchema(name), { subject }).catch((error: unknown) => {
+      throw this.explain(toError(error), 'POST', `/subjects/${subject}/versions`);
     });
     this.writerIds.set(name, id);
     return id;

@@ -36,7 +36,7 @@ export function explainRegistryStatus(connection: RegistryConnection, status: nu
 
 /** Network and TLS failures, with the setting to look at. */
 export function explainRegistryFailure(connection: RegistryConnection, error: Error): string {
-  const e = (error as { cause?: Error & { code?: string } }).cause ?? (error as Error & { code?: string });
+  const e: Error & { code?: string } = (error as { cause?: Error & { code?: string } }).cause ?? error;
   const text = `${e.code ?? ''} ${e.message}`;
   const where = `schema registry ${connection.url}`;
   if (/SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|certificate chain/.test(text)) {

@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '../util/errors';
+import type { LivenessVerdict } from './liveness';
 
 export interface HealthSources {
   /** Whether a restart would help (see ./liveness); undefined reason: alive. */
-  alive(): { alive: boolean; reason?: string };
+  alive(): LivenessVerdict;
   /** Consumer joined, producer connected, registry reachable. */
   ready(): Promise<boolean> | boolean;
   registry: Registry;
@@ -31,7 +33,7 @@ export async function startHealthServer(port: number, sources: HealthSources, ho
       sources.registry
         .metrics()
         .then((text) => reply(200, text, sources.registry.contentType))
-        .catch((error: Error) => reply(500, error.message));
+        .catch((error: unknown) => reply(500, errorMessage(error)));
       return;
     }
     reply(404, 'not found: try /healthz, /readyz or /metrics\n');

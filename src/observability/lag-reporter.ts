@@ -23,7 +23,8 @@ export function startLagReporter(kafka: Kafka, config: WorkerConfig, metrics: Wo
     for (const { topic, partition } of owned()) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(partition));
     const lags: Array<[OwnedPartition, number]> = [];
     for (const [topic, partitions] of byTopic) {
-      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] })]);
+      const [ends, topicOffsets] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: config.kafka.groupId, topics: [topic] })]);
+      const committed = topicOffsets.at(0);
       for (const end of ends.filter((e) => partitions.has(e.partition))) {
         const done = committed?.partitions.find((p) => p.partition === end.partition);
         const next = done && Number(done.offset) >= 0 ? Number(done.offset) : Number(end.low);

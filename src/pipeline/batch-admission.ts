@@ -31,21 +31,22 @@ export interface AdmissionContext {
  * heartbeating while it waits. Returns at the first record that cannot be admitted now (stopping,
  * a revoked or ended owner, a retry not yet due): the rest is fetched again.
  */
-export async function admitBatch(context: AdmissionContext, owner: PartitionOwner, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+export async function admitBatch(context: AdmissionContext, owner: PartitionOwner, payload: EachBatchPayload): Promise<void> {
+  const { batch } = payload;
   const { window, heartbeatMs, retry } = context;
   // undefined: the request topic; null: the single retry topic of earlier releases; else a tier.
   const source = context.retrySources.get(batch.topic);
-  const halted = () => !isRunning() || isStale() || !context.running() || !owner.active;
+  const halted = () => !payload.isRunning() || payload.isStale() || !context.running() || !owner.active;
   let lastHeartbeat = Date.now();
   const beat = async () => {
-    await heartbeat();
+    await payload.heartbeat();
     lastHeartbeat = Date.now();
   };
   for (const message of batch.messages) {
     if (halted()) return;
     const offset = Number(message.offset);
     if (!owner.progress.isNew(offset)) {
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
       continue;
     }
     while (!owner.progress.hasRoomFor(offset)) {
@@ -57,7 +58,10 @@ export async function admitBatch(context: AdmissionContext, owner: PartitionOwne
     while (route?.kind === 'wait') {
       const wait = route.dueAt - Date.now();
       // A long wait pauses the partition (refetched when due); a short one is not worth a refetch.
-      if (wait > SHORT_WAIT_MS) return owner.waitUntil(route.dueAt);
+      if (wait > SHORT_WAIT_MS) {
+        owner.waitUntil(route.dueAt);
+        return;
+      }
       await sleep(Math.max(0, wait));
       if (halted()) return;
       route = routeRetry(message, source ?? undefined, retry, retry.tiers, Date.now());
@@ -67,7 +71,7 @@ export async function admitBatch(context: AdmissionContext, owner: PartitionOwne
       if (halted()) return;
     }
     if (!context.admitted(owner, message, route)) return;
-    resolveOffset(message.offset);
+    payload.resolveOffset(message.offset);
     if (Date.now() - lastHeartbeat > heartbeatMs) await beat();
   }
 }

@@ -204,10 +204,13 @@ export class CaptureWorker {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
-    const owner = await this.ownerOf(topic, partition, payload.heartbeat);
+    const owner = await this.ownerOf(topic, partition, () => payload.heartbeat());
     // No open owner (reopening after a fence or failure, or no longer ours): stop fetching it
     // rather than refetch in a loop; opening an owner resumes it.
-    if (!owner) return this.intake.pausePartition(topic, partition);
+    if (!owner) {
+      this.intake.pausePartition(topic, partition);
+      return;
+    }
     await admitBatch(this.admission, owner, payload);
   }
 

@@ -93,7 +93,7 @@ export class CircuitBreaker {
       this.transition('half-open');
       this.wakeAll();
     }, this.options.haltProbeMs);
-    this.timer.unref?.();
+    this.timer.unref();
     return started;
   }
 
@@ -111,7 +111,7 @@ export class CircuitBreaker {
       this.transition('half-open');
       this.wakeAll();
     }, forMs);
-    this.timer.unref?.();
+    this.timer.unref();
   }
 
   private close(): void {

@@ -121,8 +121,8 @@ export class ConcurrencyLimiter {
     private readonly onChange: (state: LimiterState) => void = () => undefined,
     private readonly clock: LimiterClock = systemClock,
   ) {
-    this.sent = new LastSecond(clock.now);
-    this.accepted = new LastSecond(clock.now);
+    this.sent = new LastSecond(() => clock.now());
+    this.accepted = new LastSecond(() => clock.now());
     this.value = this.clamp(o.initial);
     this.changed();
   }

@@ -33,7 +33,7 @@ function headerBytes(headers: IHeaders | undefined): number {
   let total = 0;
   for (const [name, value] of Object.entries(headers ?? {})) {
     total += name.length;
-    for (const v of Array.isArray(value) ? value : [value]) total += v === undefined ? 0 : Buffer.byteLength(v as Buffer | string);
+    for (const v of Array.isArray(value) ? value : [value]) total += v === undefined ? 0 : Buffer.byteLength(v);
   }
   return total;
 }

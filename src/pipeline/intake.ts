@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { toError } from '../util/errors';
 
 export interface IntakeSettings {
   groupId: string;
@@ -163,13 +164,13 @@ export class Intake {
       this.events.onCrash(error);
       return;
     }
-    const delayMs = backoff[this.crashesInARow - 1]!;
+    const delayMs = backoff[this.crashesInARow - 1];
     this.events.onRejoin?.(error, this.crashesInARow, delayMs);
     this.rejoinTimer = setTimeout(() => {
       if (this.stopped) return;
-      this.start().catch(async (startError: Error) => {
+      this.start().catch(async (startError: unknown) => {
         await this.consumer?.disconnect().catch(() => undefined);
-        this.crashed(startError);
+        this.crashed(toError(startError));
       });
     }, delayMs);
   }

@@ -230,7 +230,8 @@ function decodeLegacy(base: number, body: string): DecodedOffsetMap {
     const match = /^([0-9a-z]{1,7})(?:-([0-9a-z]{1,7}))?$/.exec(piece);
     if (match === null) return failed(`cw1 metadata has a malformed range ${JSON.stringify(piece.slice(0, 20))}`);
     const from = parseInt(match[1], 36);
-    const to = match[2] === undefined ? from : parseInt(match[2], 36);
+    const upper = match.at(2); // undefined when the optional group did not match
+    const to = upper === undefined ? from : parseInt(upper, 36);
     if (from < 1 || to < from || from <= previous) return failed('cw1 metadata ranges are not ascending above the base');
     if (to + 1 > MAX_DECODABLE_SPAN) return failed(`cw1 metadata spans more than ${MAX_DECODABLE_SPAN} offsets`);
     spans.push(from, to);

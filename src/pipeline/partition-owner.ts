@@ -147,7 +147,7 @@ export class PartitionOwner implements CompletionSink {
   /** Where the previous owner got to: the next offset to read, and what it completed above it. */
   private async committedPosition(): Promise<{ offset: number; completed: number[] }> {
     const { admin } = this.context;
-    const [committed] = await admin.fetchOffsets({ groupId: this.context.publisher.groupId, topics: [this.topic] });
+    const committed = (await admin.fetchOffsets({ groupId: this.context.publisher.groupId, topics: [this.topic] })).at(0);
     const entry = committed?.partitions.find((p) => p.partition === this.partition);
     const offset = entry ? Number(entry.offset) : -1;
     if (offset < 0) {

@@ -90,7 +90,7 @@ export class PartitionProgress {
    * them left as the point would be replayed after a crash).
    */
   private base(): number {
-    let base = this.nextToCommit ?? this.pending[this.head] ?? this.startOffset;
+    let base = this.nextToCommit ?? this.pending.at(this.head) ?? this.startOffset;
     while (this.inheritedDone.has(base)) base++;
     return base;
   }

@@ -96,7 +96,10 @@ export class RecordProcessor {
       request = await this.decodeRequest(message.value);
     } catch (error) {
       if (error instanceof UndecodableRecordError) return this.deadLetter(handle, error.reason, error.message);
-      if (!handle.live || this.deps.stopping()) return handle.abandon();
+      if (!handle.live || this.deps.stopping()) {
+        handle.abandon();
+        return;
+      }
       throw error;
     }
     const key = decodeKey(message.key);
@@ -158,7 +161,10 @@ export class RecordProcessor {
     const result: CaptureResult | undefined = problem
       ? { status: 'F', resultCode: 'PARAM_ILLEGAL', resultMessage: `${problem.field}: ${problem.message}`, local: true }
       : await this.call(captureRequest, () => handle.live && !this.deps.stopping());
-    if (!result) return handle.abandon();
+    if (!result) {
+      handle.abandon();
+      return;
+    }
     if (result.resultCode === CONFLICT && !result.local) return this.conflict(handle, result);
     if (result.resultCode === LOCAL_CODES.mismatch)
       logger.warn(
@@ -176,7 +182,7 @@ export class RecordProcessor {
     const { message } = handle;
     let value: Buffer;
     try {
-      value = codec.encode(outcome.event.name, outcome.event.value as never);
+      value = codec.encode(outcome.event.name, outcome.event.value);
     } catch (error) {
       // The call was made: the record must not crash the worker and come back to be called again
       // and again. Its result travels with it to the DLQ for whoever reconciles it.
@@ -195,7 +201,7 @@ export class RecordProcessor {
     const final = result.status === 'U' && retryAt === undefined;
     metrics.outcomes.inc({ status: result.status, code: codeLabel(result.resultCode), final: String(final) });
     if (retryAt !== undefined) metrics.retriesScheduled.inc();
-    else metrics.endToEnd.observe(Math.max(0, this.now() - Number(request.requestedAt)) / 1000);
+    else metrics.endToEnd.observe(Math.max(0, this.now() - request.requestedAt) / 1000);
     const { sink } = handle;
     // Failures and unknowns are always logged; successes may be sampled at high rates (LOG_SUCCESS_SAMPLE).
     if (result.status === 'S' && this.random() >= (config.logSuccessShare ?? 1)) return;

@@ -28,12 +28,12 @@ export class LastSecond {
   /** When one more event fits `perSecond`: now, or when enough of the last second's have aged out. */
   nextAdmitAt(perSecond: number): number {
     const count = this.count();
-    return count < perSecond ? this.now() : this.at[this.head + count - Math.max(1, Math.floor(perSecond))]! + 1000;
+    return count < perSecond ? this.now() : this.at[this.head + count - Math.max(1, Math.floor(perSecond))] + 1000;
   }
 
   private expire(): void {
     const horizon = this.now() - 1000;
-    while (this.head < this.at.length && this.at[this.head]! <= horizon) this.head++;
+    while (this.head < this.at.length && this.at[this.head] <= horizon) this.head++;
     // Compact now and then instead of shifting on every expiry.
     if (this.head > 1024 && this.head * 2 > this.at.length) {
       this.at.splice(0, this.head);

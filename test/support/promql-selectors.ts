@@ -124,7 +124,7 @@ export function parseExposition(text: string): Exposition {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s/.exec(line);
     if (!m) continue;
     const labels = samples.get(m[1]) ?? new Set<string>();
-    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(l[1]);
+    for (const l of (m.at(3) ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(l[1]);
     samples.set(m[1], labels);
   }
   return { samples, types };

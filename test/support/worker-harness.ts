@@ -139,7 +139,8 @@ export class WorkerHarness {
     for (const worker of this.workers.splice(0)) await worker.stop().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
-    await this.sandbox?.close();
+    // Undefined when setup failed before the sandbox started.
+    await (this.sandbox as Sandbox | undefined)?.close();
     await this.registry.close();
   }
 }

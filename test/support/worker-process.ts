@@ -27,8 +27,8 @@ export class WorkerProcess {
     WorkerProcess.started.add(this);
     this.exit = new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
     void this.exit.then(() => WorkerProcess.started.delete(this));
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
   }
 
   /** SIGKILLs whatever a test left running (see integration-timeout.ts). */

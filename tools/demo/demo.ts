@@ -19,6 +19,7 @@ import { startSandbox } from '../sandbox/server';
 import { stackDir } from '../stack/layout';
 import { stackUp } from '../stack/native-stack';
 import { sampleRecords } from './sample-events';
+import { errorMessage } from '../../src/util/errors';
 
 const say = (line: string) => console.log(`[demo] ${line}`);
 
@@ -152,8 +153,8 @@ function printSummary(summary: Summary, total: number, elapsedMs: number): void 
 
 main().then(
   () => process.exit(0),
-  (error: Error) => {
-    console.error(`[demo] failed: ${error.message}`);
+  (error: unknown) => {
+    console.error(`[demo] failed: ${errorMessage(error)}`);
     process.exit(1);
   },
 );

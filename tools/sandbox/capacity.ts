@@ -7,7 +7,7 @@ export class PerSecondCapacity {
   private admitted = 0;
 
   constructor(
-    private readonly perSecond: number,
+    readonly perSecond: number,
     private readonly now: () => number = Date.now,
   ) {
     if (!Number.isInteger(perSecond) || perSecond < 1) throw new Error('capacity must be a positive integer per second');

@@ -48,12 +48,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliCommand {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
   if (positionals[0] === 'keygen') {
     if (positionals.length !== 3) throw new Error('usage: capture-sandbox keygen PRIVATE_FILE PUBLIC_FILE');
-    return { kind: 'keygen', privateKeyFile: positionals[1]!, publicKeyFile: positionals[2]! };
+    return { kind: 'keygen', privateKeyFile: positionals[1], publicKeyFile: positionals[2] };
   }
-  if (positionals.length > 0) throw new Error(`unexpected argument ${positionals[0]!}`);
+  if (positionals.length > 0) throw new Error(`unexpected argument ${positionals[0]}`);
 
   const problems: string[] = [];
-  const get = (flag: Flag): string => (values[flag] as string | undefined) ?? env[FLAGS[flag].env] ?? FLAGS[flag].fallback;
+  const get = (flag: Flag): string => values[flag] ?? env[FLAGS[flag].env] ?? FLAGS[flag].fallback;
   const int = (flag: Flag): number => {
     const text = get(flag);
     if (!/^\d+$/.test(text)) problems.push(`--${flag} (${FLAGS[flag].env}) must be a non-negative integer`);

@@ -13,7 +13,7 @@ const FAIL = /^fail-([A-Z0-9_]+)-/;
 
 export function parseScenario(paymentId: string): Scenario {
   const fail = FAIL.exec(paymentId);
-  if (fail) return { kind: 'fail', code: fail[1]! };
+  if (fail) return { kind: 'fail', code: fail[1] };
   const counted = COUNTED.exec(paymentId);
   if (counted) return { kind: counted[1] as CountedKind, n: Number(counted[2]) };
   return { kind: 'normal' };

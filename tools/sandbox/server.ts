@@ -168,7 +168,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     }
     if (capacity && !capacity.tryAdmit()) {
       store.rateLimit();
-      const body = resultBody('U', 'REQUEST_TRAFFIC_EXCEED_LIMIT', `more than ${options.capacityPerSec} calls in one second`);
+      const body = resultBody('U', 'REQUEST_TRAFFIC_EXCEED_LIMIT', `more than ${capacity.perSecond} calls in one second`);
       if (await delays.wait(roundTripMs)) await respond(res, path, clientId, { httpStatus: 200, body });
       return;
     }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { brokersFor, registryUrlFor, stackPorts } from './layout';
 import { secureStack, stackDown, stackStatus, stackUp } from './native-stack';
 import type { SecureStack } from './secure-stack';
+import { errorMessage } from '../../src/util/errors';
 
 const say = (line: string) => console.log(`[stack] ${line}`);
 
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error: Error) => {
-  console.error(`[stack] ${error.message}`);
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`[stack] ${errorMessage(error)}`);
   process.exitCode = 1;
 });

@@ -65,7 +65,7 @@ export async function startSecure(paths: StackPaths, ports: StackPorts, procs: {
     },
     certificates,
     username: USER,
-    secrets: [kafkaPassword, registryUsers.admin[1], registryUsers.reader[1], registryToken, readFileSync(certificates.clientKey, 'utf8').split('\n')[1]!],
+    secrets: [kafkaPassword, registryUsers.admin[1], registryUsers.reader[1], registryToken, readFileSync(certificates.clientKey, 'utf8').split('\n')[1]],
   };
 
   say(`starting the secured broker on 127.0.0.1:${ports.saslSsl} (SASL_SSL) and :${ports.mutualTls} (mutual TLS) (log: ${procs.broker.logFile})`);
@@ -98,7 +98,7 @@ export function readSecureStack(paths: StackPaths, procs: { broker: ManagedProce
 
 export async function secureBrokerAnswers(stack: SecureStack): Promise<boolean> {
   const env = stack.kafka['mutual-tls'];
-  if (!(await portOpen(Number(env.KAFKA_BROKERS!.split(':')[1])))) return false;
+  if (!(await portOpen(Number(env.KAFKA_BROKERS.split(':')[1])))) return false;
   const admin = createKafka(loadKafkaConnection(env, 'stack-probe'), { retry: { retries: 0 } }).admin();
   try {
     await admin.connect();

@@ -63,7 +63,7 @@ describe('scripted outcomes', () => {
   it.each(finalCodes)('fail-%s- is F with that code, every time', async (code) => {
     const results = await calls(req(`fail-${code}-1`), 2);
     expect(results.map(brief)).toEqual([`F ${code}`, `F ${code}`]);
-    expect(results[0]!.local).toBe(false);
+    expect(results[0].local).toBe(false);
   });
 
   it('fail-<CODE>- with a code the table lacks is F by its status', async () => {
@@ -87,7 +87,7 @@ describe('scripted outcomes', () => {
     expect(sandbox.requestStats(r.captureRequestId)).toMatchObject({
       calls: expected.length,
       finalStatus: 'S',
-      captureId: successes[0]!.captureId,
+      captureId: successes[0].captureId,
     });
   });
 });
@@ -114,8 +114,8 @@ describe('idempotency and limits', () => {
     const [first, second] = await calls(req('pay-idem'), 2);
     expect(first).toEqual(second);
     expect(first).toMatchObject({ status: 'S', local: false, httpStatus: 200 });
-    expect(first!.captureId).toMatch(/^\w+$/);
-    expect(first!.captureTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    expect(first.captureId).toMatch(/^\w+$/);
+    expect(first.captureTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
   });
 
   it('answers a changed body under a used captureRequestId with REPEAT_REQ_INCONSISTENT', async () => {
@@ -228,12 +228,12 @@ describe('capture-sandbox CLI', () => {
 
     const server = run([...['--port', '0', '--merchant-public-key', join(dir, 'm.pub')], ...['--private-key', join(dir, 's.pem'), '--public-key', join(dir, 's.pub')]]);
     let out = '';
-    server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    server.stdout.on('data', (d: Buffer) => (out += d.toString()));
     while (!/listening on (\S+)/.test(out)) {
       if (server.exitCode !== null) throw new Error(`sandbox exited: ${out}`);
       await sleep(50);
     }
-    const url = /listening on (\S+)/.exec(out)![1]!;
+    const url = /listening on (\S+)/.exec(out)![1];
     const c = new CaptureClient({
       baseUrl: url,
       clientId: 'C',

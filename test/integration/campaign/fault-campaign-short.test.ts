@@ -41,7 +41,7 @@ describe(title, () => {
         extraEnv: { SHUTDOWN_GRACE_MS: '5000' },
       },
       log,
-    ).catch((error: Error) => {
+    ).catch((error: unknown) => {
       console.log(lines.join('\n'));
       throw error;
     });

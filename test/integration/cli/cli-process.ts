@@ -14,11 +14,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, stdin: string |
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<CliResult>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
   // null: stdin stays open, as a terminal's would.
-  if (stdin !== null) child.stdin!.end(stdin);
+  if (stdin !== null) child.stdin.end(stdin);
   return { child, done };
 }
 

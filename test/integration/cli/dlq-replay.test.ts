@@ -37,7 +37,7 @@ describe('dlq list and dlq replay, through a running worker', () => {
 
     const listed = await cli(['dlq', 'list', '--json'], env);
     expect(listed.code).toBe(0);
-    const summary = JSON.parse(listed.stdout);
+    const summary = JSON.parse(listed.stdout) as { total: number; reasons: Record<string, { count: number; samples: unknown[] }> };
     expect(summary.total).toBe(3);
     expect(summary.reasons.NOT_CONFLUENT_AVRO.count).toBe(2);
     expect(summary.reasons.MALFORMED_AVRO.samples[0]).toMatchObject({ key: 'other-1', source: { topic: h.topics.requested, partition: 0, offset: '1' } });
@@ -55,7 +55,7 @@ describe('dlq list and dlq replay, through a running worker', () => {
     await h.outcomes((all) => terminal(all).some((o) => o.key === 'replay-1'));
     const requests = (await readToEnd(h.kafka, [h.topics.requested])).filter((r) => r.key?.toString() === 'replay-1');
     expect(requests).toHaveLength(1);
-    expect(requests[0]!.headers).toEqual(traced);
+    expect(requests[0].headers).toEqual(traced);
     let outcomes = await h.allOutcomes();
     expect(exactlyOnce(outcomes, ['replay-1'])).toEqual({ missing: [], duplicates: [], unexpected: [] });
     expect(terminal(outcomes)[0]).toMatchObject({ topic: 'succeeded', event: { paymentId: 'pay-replay-1', captureAmount: { value: '700' } } });

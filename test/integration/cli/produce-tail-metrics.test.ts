@@ -40,7 +40,7 @@ describe('produce → worker → tail, with /metrics moving', () => {
     const rows = tailed.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as unknown);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       topic: h.topics.succeeded,

@@ -66,7 +66,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
     const rows = tailed.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line) as { key: string });
     expect(rows.map((r) => r.key)).toEqual(['u-old', 'u-1', 'u-2']);
     expect(rows[1]).toEqual({
       topic: topics.unknown,
@@ -87,7 +87,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
       tailed.stdout
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line).key),
+        .map((line) => (JSON.parse(line) as { key: string }).key),
     ).toEqual(['u-1', 'u-2']);
     const empty = await cli(['tail', '--topic', 'succeeded', '--topic', 'failed'], env);
     expect(empty).toMatchObject({ code: 0, stdout: '' });
@@ -100,7 +100,7 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
       listed.stdout
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line)),
+        .map((line) => JSON.parse(line) as unknown),
     ).toEqual(
       ['u-old', 'u-2'].map((key) => ({
         key,
@@ -118,7 +118,12 @@ describe('tail and unknowns read to the end offsets and leave no consumer group'
   it('tail --follow keeps reading until SIGINT, then deletes its group and exits 0', async () => {
     const { child, done } = startCli(['tail', '--topic', 'unknown', '--follow'], env);
     let seen = '';
-    await new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => ((seen += c.toString()), seen.includes('u-2') && resolve())));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (seen.includes('u-2')) resolve();
+      }),
+    );
     expect(await leftGroups()).toHaveLength(1);
     child.kill('SIGINT');
     expect((await done).code).toBe(0);

@@ -32,7 +32,7 @@ describe('per-partition transactional producers fence the previous owner', () =>
     await owner.opened;
     return owner;
   };
-  const message = (offset: number): KafkaMessage => ({ offset: String(offset), key: Buffer.from(`k${offset}`), value: Buffer.from('v'), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
+  const message = (offset: number): KafkaMessage => ({ offset: String(offset), key: Buffer.from(`k${offset}`), value: Buffer.from('v'), timestamp: '0', attributes: 0, headers: {} });
   const output = (owner: string, offset: number) => [{ topic: topics.succeeded, message: { key: `k${offset}`, value: `${owner}-${offset}` } }];
 
   beforeAll(async () => {

@@ -24,7 +24,7 @@ const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', '__name__'];
 const BUILTINS: Record<string, string> = { __rate_interval: '1m', __interval: '1m', __range: '5m', __range_s: '300', __interval_ms: '60000' };
 
 function prometheusBinary(): string {
-  const candidates = [process.env.PROMETHEUS_BIN, spawnSync('sh', ['-c', 'command -v prometheus']).stdout?.toString().trim(), '/usr/bin/prometheus'];
+  const candidates = [process.env.PROMETHEUS_BIN, (spawnSync('sh', ['-c', 'command -v prometheus']).stdout as Buffer | null)?.toString().trim(), '/usr/bin/prometheus'];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
   if (!found) {
     throw new Error(
@@ -32,6 +32,11 @@ function prometheusBinary(): string {
     );
   }
   return found;
+}
+
+/** Not exited yet (read at call time: the child may exit between two reads). */
+function running(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
 
 function freePort(): Promise<number> {
@@ -179,7 +184,7 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
     });
     prometheus.stdout!.on('data', (d: Buffer) => void (prometheusLog += d.toString()));
     prometheus.stderr!.on('data', (d: Buffer) => void (prometheusLog += d.toString()));
-    const exited = new Promise<string>((ok) => prometheus!.once('exit', (code) => ok(`prometheus exited (${code}):\n${prometheusLog}`)));
+    const exited = new Promise<string>((ok) => prometheus!.once('exit', (code, signal) => ok(`prometheus exited (${code ?? signal ?? 'unknown'}):\n${prometheusLog}`)));
     const log = () => `\n${prometheusLog.slice(-2000)}`;
     await Promise.race([
       until('Prometheus to be ready', async () => ((await fetch(`${api}/-/ready`)).ok ? true : undefined), 15_000, log),
@@ -198,13 +203,13 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
   });
 
   afterAll(async () => {
-    if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {
+    if (prometheus && running(prometheus)) {
       const exited = new Promise((ok) => prometheus!.once('exit', ok));
       prometheus.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
       clearTimeout(timer);
-      if (prometheus.exitCode === null && prometheus.signalCode === null) prometheus.kill('SIGKILL');
+      if (running(prometheus)) prometheus.kill('SIGKILL');
     }
     await h.teardown();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -242,7 +247,7 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
     for (const panel of allPanels(dashboard.panels)) {
       if (panel.type === 'row') continue;
       expect({ panel: panel.title, targets: (panel.targets ?? []).length > 0 }).toEqual({ panel: panel.title, targets: true });
-      for (const t of panel.targets ?? []) queries.push({ where: `panel "${panel.title}" ${t.refId}`, expr: t.expr ?? '' });
+      for (const t of panel.targets ?? []) queries.push({ where: `panel "${panel.title ?? ''}" ${t.refId ?? ''}`, expr: t.expr ?? '' });
     }
     // The variables' own queries (label_values(metric{...}, label)) read metrics too.
     for (const v of dashboard.templating.list.filter((v) => v.type === 'query')) {
@@ -259,7 +264,7 @@ describe('alerts and dashboard against a real Prometheus scraping a running work
       if (!query.trim()) problems.push(`${where}: empty query`);
       for (const name of unknown) problems.push(`${where}: $${name} is not a variable of the dashboard`);
       const r = await get('/api/v1/query?query=' + encodeURIComponent(query));
-      if (r.status !== 'success') problems.push(`${where}: ${r.errorType}: ${r.error} in ${query}`);
+      if (r.status !== 'success') problems.push(`${where}: ${r.errorType ?? ''}: ${r.error ?? ''} in ${query}`);
       else if ((r.data as { result: unknown[] }).result.length > 0) withData++;
       for (const p of nameProblems(query)) problems.push(`${where}: ${p}`);
     }

@@ -50,7 +50,7 @@ describe('CLIs on the secured stack, logging at debug', () => {
     expect(output).toMatch(/SaslAuthenticate/);
     expect(output).toMatch(/"level":"debug"/);
     const stack = secureStack();
-    const basic = readFileSync(stack.registry.admin.SCHEMA_REGISTRY_USER_INFO_FILE!, 'utf8').trim();
+    const basic = readFileSync(stack.registry.admin.SCHEMA_REGISTRY_USER_INFO_FILE, 'utf8').trim();
     for (const secret of [...stack.secrets, Buffer.from(basic).toString('base64')]) expect(output).not.toContain(secret);
   });
 });

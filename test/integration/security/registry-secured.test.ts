@@ -13,12 +13,12 @@ describe.each(['admin', 'bearer'] as const)('schema registry over TLS, %s creden
     const subject = `secure-${randomUUID().slice(0, 8)}-value`;
     const schema = readSchema('CaptureRequested') as { fields: Array<{ name: string }> };
     const [first] = await registry.register([{ subject, schema }]);
-    expect(first!.id).toBeGreaterThan(0);
+    expect(first.id).toBeGreaterThan(0);
     // A new required field without a default: old records could not be read with it.
     const breaking = { ...schema, fields: [...schema.fields, { name: 'mandatory', type: 'string' }] };
     await expect(registry.register([{ subject, schema: breaking }])).rejects.toThrow(IncompatibleSchemaError);
     const compatible = { ...schema, fields: [...schema.fields, { name: 'optional', type: 'string', default: '' }] };
-    expect((await registry.register([{ subject, schema: compatible }]))[0]!.id).not.toBe(first!.id);
+    expect((await registry.register([{ subject, schema: compatible }]))[0].id).not.toBe(first.id);
   });
 
   it('encodes with a registered id and decodes through the registry', async () => {

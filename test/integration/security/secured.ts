@@ -50,7 +50,7 @@ export class SecuredSetup {
     this.sandbox = test.sandbox;
     this.env = {
       ...this.connectionEnv,
-      ...sandboxWorkerEnv(test.worker({ brokers: this.connectionEnv.KAFKA_BROKERS!, registryUrl: this.connectionEnv.SCHEMA_REGISTRY_URL! }, this.topics), {
+      ...sandboxWorkerEnv(test.worker({ brokers: this.connectionEnv.KAFKA_BROKERS, registryUrl: this.connectionEnv.SCHEMA_REGISTRY_URL }, this.topics), {
         LOG_LEVEL: 'silent',
         TRANSACTION_LINGER_MS: 5,
         SHUTDOWN_GRACE_MS: 5000,
@@ -61,7 +61,7 @@ export class SecuredSetup {
     };
     // `capture-worker init` over the same secured connection: every topic the worker reads or writes, and the schemas.
     const init = await runCli(['init'], this.env);
-    if (init.code !== 0) throw new Error(`init failed (${init.code}): ${init.stderr}${init.stdout}`);
+    if (init.code !== 0) throw new Error(`init failed (${String(init.code)}): ${init.stderr}${init.stdout}`);
     return this;
   }
 
@@ -107,7 +107,8 @@ export class SecuredSetup {
   }
 
   async teardown(): Promise<void> {
-    await this.sandbox?.close();
+    // Undefined when setup failed before the sandbox started.
+    await (this.sandbox as Sandbox | undefined)?.close();
   }
 }
 

@@ -13,15 +13,15 @@ const ways: Array<{ name: string; kafka: KafkaProfile; registry: RegistryProfile
     name: 'SASL_SSL PLAIN (password in the variable), registry bearer token',
     kafka: 'plain',
     registry: 'bearer',
-    env: () => ({ KAFKA_SASL_PASSWORD_FILE: '', KAFKA_SASL_PASSWORD: secureStack().secrets[0]! }),
+    env: () => ({ KAFKA_SASL_PASSWORD_FILE: '', KAFKA_SASL_PASSWORD: secureStack().secrets[0] }),
   },
   { name: 'SSL with a client certificate (mutual TLS)', kafka: 'mutual-tls', registry: 'admin' },
   { name: 'SASL_SSL OAUTHBEARER (unsecured JWS)', kafka: 'oauthbearer', registry: 'bearer' },
 ];
 
 function adminUsernamePassword(): Record<string, string> {
-  const [username, password] = readFileSync(secureStack().registry.admin.SCHEMA_REGISTRY_USER_INFO_FILE!, 'utf8').trim().split(':');
-  return { SCHEMA_REGISTRY_USER_INFO_FILE: '', SCHEMA_REGISTRY_USERNAME: username!, SCHEMA_REGISTRY_PASSWORD: password! };
+  const [username, password] = readFileSync(secureStack().registry.admin.SCHEMA_REGISTRY_USER_INFO_FILE, 'utf8').trim().split(':');
+  return { SCHEMA_REGISTRY_USER_INFO_FILE: '', SCHEMA_REGISTRY_USERNAME: username, SCHEMA_REGISTRY_PASSWORD: password };
 }
 
 describe.each(ways)('worker over $name', ({ kafka, registry, env }) => {

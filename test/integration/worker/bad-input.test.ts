@@ -64,7 +64,7 @@ describe('worker: bad input loses nothing and stalls nothing', () => {
     const keyA = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xff])]);
     const keyB = Buffer.concat([Buffer.from('utf8-'), Buffer.from([0xfe])]);
     const schema = JSON.stringify({ type: 'record', name: 'Unreadable', fields: [{ name: 'a', type: ['null', 'string'], default: 'x' }] });
-    const res = await fetch(`${process.env.SCHEMA_REGISTRY_URL}/subjects/${h.topics.requested}.unreadable-value/versions`, {
+    const res = await fetch(`${process.env.SCHEMA_REGISTRY_URL ?? ''}/subjects/${h.topics.requested}.unreadable-value/versions`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ schema }),

@@ -55,7 +55,7 @@ describe('worker: the call rate the vendor sees', () => {
       async () => (up ? h.sandbox.seconds() : null),
       async () => limit?.(),
     );
-    let producing = true;
+    let producing = true as boolean; // cleared after the run, while production loops
     let produced = 0;
     try {
       const { worker } = await h.startWorker();

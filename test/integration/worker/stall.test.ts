@@ -50,7 +50,7 @@ describe('worker processes: one frozen past its session timeout', () => {
 async function runAttempt(attempt: number, misses: string[], left: (ms: number) => number): Promise<boolean> {
   const h = new WorkerHarness(`stall${attempt}`, PARTITIONS);
   // Slow answers: the instance to be frozen always has calls pending at the vendor.
-  await h.setup({ latencyMs: 300, jitterMs: 500 }, { API_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' }).catch(async (error: Error) => {
+  await h.setup({ latencyMs: 300, jitterMs: 500 }, { API_TIMEOUT_MS: '5000', LOG_LEVEL: 'info' }).catch(async (error: unknown) => {
     await h.teardown();
     throw error;
   });

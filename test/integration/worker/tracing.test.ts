@@ -106,7 +106,7 @@ describe('tracing', () => {
         () => '(succeeded)',
       );
       const [outcome] = await readToEnd(h.kafka, [h.topics.succeeded]);
-      expect({ traceparent: outcome!.headers.traceparent, tracestate: outcome!.headers.tracestate }).toEqual({ traceparent, tracestate: 'vendor=x' });
+      expect({ traceparent: outcome.headers.traceparent, tracestate: outcome.headers.tracestate }).toEqual({ traceparent, tracestate: 'vendor=x' });
     } finally {
       await h.teardown();
     }

@@ -215,7 +215,7 @@ describe('CaptureClient: requests', () => {
   it('sends the API fields only, signed over the exact bytes sent', async () => {
     const withExtra = { ...request, metadata: { order: '1' }, captureAmount: { ...request.captureAmount, note: 'x' } };
     const before = Date.now();
-    await client.capture(withExtra as CaptureRequest);
+    await client.capture(withExtra);
     const [{ headers, body }] = seen as [Seen];
     expect(JSON.parse(body.toString())).toEqual(request);
     expect(headers['content-type']).toBe('application/json; charset=UTF-8');
@@ -223,7 +223,7 @@ describe('CaptureClient: requests', () => {
     const time = headers['request-time'] as string;
     expect(Number(time)).toBeGreaterThanOrEqual(before);
     const match = /^algorithm=RSA256,keyVersion=1,signature=(.+)$/.exec(headers.signature as string);
-    const signature = Buffer.from(decodeURIComponent(match![1]!), 'base64');
+    const signature = Buffer.from(decodeURIComponent(match![1]), 'base64');
     const content = Buffer.concat([Buffer.from(`POST ${PATH}\n${CLIENT_ID}.${time}.`), body]);
     expect(verify('sha256', content, merchant.publicKey, signature)).toBe(true);
   });

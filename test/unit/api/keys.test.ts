@@ -50,7 +50,7 @@ describe('loadPrivateKey / loadPublicKey', () => {
   const secret = bare(privateKey.export({ format: 'der', type: 'pkcs8' }));
   it.each([
     ['truncated bare base64', secret.slice(0, 200)],
-    ['a PEM with a damaged body', privateForms[0]![1].replace(/[A-Za-z]{20}/, 'A'.repeat(20))],
+    ['a PEM with a damaged body', privateForms[0][1].replace(/[A-Za-z]{20}/, 'A'.repeat(20))],
     ['not base64', 'this is not a key'],
     ['empty', ''],
   ])('names the source, not the content, of a malformed key: %s', (_name, text) => {
@@ -72,7 +72,7 @@ describe('loadPrivateKey / loadPublicKey', () => {
   });
 
   it('refuses a private key where a public key belongs, and non-RSA keys', () => {
-    expect(() => loadPublicKey({ name: 'VENDOR', pem: privateForms[0]![1] })).toThrow('public key VENDOR holds a private key');
+    expect(() => loadPublicKey({ name: 'VENDOR', pem: privateForms[0][1] })).toThrow('public key VENDOR holds a private key');
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const ecPem = ec.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     expect(() => loadPrivateKey({ name: 'EC', pem: ecPem })).toThrow('private key EC is ec, expected RSA');

@@ -8,7 +8,7 @@ const valid: CaptureRequest = {
 };
 
 function withChange(change: Record<string, unknown>, amount: Record<string, unknown> = {}): CaptureRequest {
-  return { ...valid, ...change, captureAmount: { ...valid.captureAmount, ...amount } } as CaptureRequest;
+  return { ...valid, ...change, captureAmount: { ...valid.captureAmount, ...amount } };
 }
 
 describe('validateCaptureRequest', () => {

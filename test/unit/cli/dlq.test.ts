@@ -56,8 +56,8 @@ describe('dlq list summary', () => {
     for (let i = 0; i < 5; i++) addToSummary(summary, { ...entry, key: `k${i}` }, 2);
     addToSummary(summary, { ...entry, reason: 'MISSING_KEY' }, 2);
     expect(summary.total).toBe(6);
-    expect(summary.reasons.NOT_CONFLUENT_AVRO!.count).toBe(5);
-    expect(summary.reasons.NOT_CONFLUENT_AVRO!.samples.map((s) => s.key)).toEqual(['k0', 'k1']);
+    expect(summary.reasons.NOT_CONFLUENT_AVRO.count).toBe(5);
+    expect(summary.reasons.NOT_CONFLUENT_AVRO.samples.map((s) => s.key)).toEqual(['k0', 'k1']);
     expect(summaryText('dlq', summary).split('\n')).toEqual([
       'dlq: 6 record(s)',
       '  NOT_CONFLUENT_AVRO: 5',

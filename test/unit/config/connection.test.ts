@@ -140,8 +140,8 @@ describe('registry credentials', () => {
 describe('OAUTHBEARER tokens', () => {
   it('makes an unsigned JWT with sub, iat and exp', () => {
     const [header, payload, signature] = unsecuredJws('svc', 60_000, 1_700_000_000_000).split('.');
-    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toEqual({ alg: 'none' });
-    expect(JSON.parse(Buffer.from(payload!, 'base64url').toString())).toEqual({ sub: 'svc', iat: 1_700_000_000, exp: 1_700_000_060 });
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'none' });
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toEqual({ sub: 'svc', iat: 1_700_000_000, exp: 1_700_000_060 });
     expect(signature).toBe('');
   });
 

@@ -37,12 +37,12 @@ function chartSettings(): Map<string, string[]> {
     const value = line.match(/^([A-Z][A-Z0-9_]+): \{\{ (\$c\.([\w.]+)|\.(\w+))\b/);
     if (!value) continue;
     const scope = scopes.filter(Boolean).at(-1) ?? [];
-    mapped.set(value[1]!, value[3] ? value[3].split('.') : [...scope, value[4]!]);
+    mapped.set(value[1], value[3] ? value[3].split('.') : [...scope, value[4]]);
   }
   return mapped;
 }
 
-const at = <T>(root: unknown, keys: string[]): T | undefined => keys.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root) as T | undefined;
+const at = (root: unknown, keys: string[]): unknown => keys.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
 
 describe('the settings table and the files that restate it', () => {
   it.each(Object.keys(TABLES) as Array<keyof typeof TABLES>)('README.md %s table is the rendered one (npm run docs:settings)', (table) => {
@@ -51,8 +51,8 @@ describe('the settings table and the files that restate it', () => {
 
   describe('Helm chart', () => {
     const mapped = chartSettings();
-    const values = parse(read(path.join(CHART, 'values.yaml'))).config;
-    const schema = JSON.parse(read(path.join(CHART, 'values.schema.json'))).properties.config as SchemaNode;
+    const values = (parse(read(path.join(CHART, 'values.yaml'))) as { config: { antom: { baseUrl: string } } }).config;
+    const schema = (JSON.parse(read(path.join(CHART, 'values.schema.json'))) as { properties: { config: SchemaNode } }).properties.config;
     const schemaAt = (keys: string[]) => keys.reduce<SchemaNode | undefined>((node, key) => node?.properties?.[key], schema);
 
     it('renders the worker settings from values (the template was parsed)', () => {
@@ -68,13 +68,13 @@ describe('the settings table and the files that restate it', () => {
     it("defaults to the worker's defaults (or null: the worker's default applies)", () => {
       const differing = [...mapped]
         .filter(([name]) => isSetting(name) && settingSpec(name).fallback !== undefined)
-        .map(([name, keys]) => [name, at<unknown>(values, keys)] as const)
-        .filter(([name, value]) => value !== null && String(value) !== settingSpec(name as SettingName).fallback);
+        .map(([name, keys]) => [name, at(values, keys)] as const)
+        .filter(([name, value]) => value !== null && String(value as string | number | boolean) !== settingSpec(name as SettingName).fallback);
       expect(differing).toEqual([]);
     });
 
     it('leaves derived defaults to the worker (null)', () => {
-      const set = [...mapped].filter(([name, keys]) => isSetting(name) && derivedFrom(name) && at<unknown>(values, keys) !== null);
+      const set = [...mapped].filter(([name, keys]) => isSetting(name) && derivedFrom(name) && at(values, keys) !== null);
       expect(set).toEqual([]);
     });
 
@@ -84,8 +84,8 @@ describe('the settings table and the files that restate it', () => {
         if (!isSetting(name)) continue;
         const spec = settingSpec(name);
         const node = schemaAt(keys);
-        if (spec.min !== undefined && !(node?.minimum !== undefined && node.minimum >= spec.min)) looser.push(`${name}: minimum ${node?.minimum} below ${spec.min}`);
-        if (spec.max !== undefined && !(node?.maximum !== undefined && node.maximum <= spec.max)) looser.push(`${name}: maximum ${node?.maximum} above ${spec.max}`);
+        if (spec.min !== undefined && !(node?.minimum !== undefined && node.minimum >= spec.min)) looser.push(`${name}: minimum ${node?.minimum ?? 'none'} below ${spec.min}`);
+        if (spec.max !== undefined && !(node?.maximum !== undefined && node.maximum <= spec.max)) looser.push(`${name}: maximum ${node?.maximum ?? 'none'} above ${spec.max}`);
       }
       expect(looser).toEqual([]);
     });
@@ -96,7 +96,7 @@ describe('the settings table and the files that restate it', () => {
   });
 
   describe('docker-compose.yml', () => {
-    const compose = parse(read(path.join(ROOT, 'docker-compose.yml')), { merge: true });
+    const compose = parse(read(path.join(ROOT, 'docker-compose.yml')), { merge: true }) as Record<string, unknown>;
     const env = compose['x-worker-env'] as Record<string, string>;
     // The demo runs one broker in front of the sandbox: nothing else may differ from the worker's defaults.
     const DEMO_OVERRIDES = ['TOPIC_REPLICATION_FACTOR', 'TOPIC_MIN_INSYNC_REPLICAS', 'ANTOM_SANDBOX'];
@@ -108,7 +108,7 @@ describe('the settings table and the files that restate it', () => {
 
     it("states the worker's defaults where it sets them", () => {
       const differing = Object.entries(env).filter(
-        ([name, value]) => isSetting(name) && !DEMO_OVERRIDES.includes(name) && settingSpec(name).fallback !== undefined && String(value) !== settingSpec(name).fallback,
+        ([name, value]) => isSetting(name) && !DEMO_OVERRIDES.includes(name) && settingSpec(name).fallback !== undefined && value !== settingSpec(name).fallback,
       );
       expect(differing).toEqual([]);
     });

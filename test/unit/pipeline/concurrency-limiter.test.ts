@@ -88,7 +88,7 @@ class Api {
 function busiestSecond(sent: number[]): number {
   let most = 0;
   for (let first = 0, last = 0; last < sent.length; last++) {
-    while (sent[last]! - sent[first]! >= 1000) first++;
+    while (sent[last] - sent[first] >= 1000) first++;
     most = Math.max(most, last - first + 1);
   }
   return most;
@@ -113,7 +113,7 @@ describe('ConcurrencyLimiter', () => {
     const sixth = acquiring(l);
     await flush();
     expect([l.inUse, l.waiting, fifth.release, sixth.release]).toEqual([4, 2, undefined, undefined]);
-    first[0]!('ok', 10);
+    first[0]('ok', 10);
     await flush();
     expect(fifth.release).toBeDefined();
     expect(sixth.release).toBeUndefined();
@@ -123,11 +123,11 @@ describe('ConcurrencyLimiter', () => {
   it('a release counts once, and an ignored one only frees its slot', async () => {
     const { l } = limiter();
     const [release] = await take(l, 1);
-    release!('fault', 10);
-    release!('fault', 10);
+    release('fault', 10);
+    release('fault', 10);
     expect([l.inUse, l.limit]).toEqual([0, 2]);
     const [ignored] = await take(l, 1);
-    ignored!('ignore', 0);
+    ignored('ignore', 0);
     expect([l.inUse, l.limit]).toEqual([0, 2]);
   });
 
@@ -148,12 +148,12 @@ describe('ConcurrencyLimiter', () => {
   it('a transport fault halves the limit once: answers of calls sent before the cut do not cut again', async () => {
     const { l } = limiter({ initial: 32 });
     const sentBefore = await take(l, 32);
-    sentBefore[0]!('fault', 5);
+    sentBefore[0]('fault', 5);
     expect(l.limit).toBe(16);
     for (const release of sentBefore.slice(1)) release('fault', 5);
     expect(l.limit).toBe(16);
     const [sentAfter] = await take(l, 1);
-    sentAfter!('fault', 5);
+    sentAfter('fault', 5);
     expect(l.limit).toBe(8);
   });
 
@@ -162,14 +162,14 @@ describe('ConcurrencyLimiter', () => {
     for (let i = 0; i < 10; i++) await answered(l, clock, 16, 100); // 160 accepted in the last second
     expect(l.pacePerSec).toBeUndefined();
     const refused = await take(l, 3);
-    refused[0]!('rate-limited', 10);
+    refused[0]('rate-limited', 10);
     expect(l.pacePerSec).toBe(152);
     expect(l.limit).toBe(32); // a rate, not fewer calls at a time
     clock.advance(1900);
-    refused[1]!('rate-limited', 10);
+    refused[1]('rate-limited', 10);
     expect(l.pacePerSec).toBe(152);
     clock.advance(100); // two seconds on, a refusal means the pace is still too high
-    refused[2]!('rate-limited', 10);
+    refused[2]('rate-limited', 10);
     expect(l.pacePerSec).toBe(1); // nothing was accepted in the last second: the least pace there is
   });
 
@@ -179,7 +179,7 @@ describe('ConcurrencyLimiter', () => {
     (await l.acquire())('rate-limited', 10);
     const api = new Api(l, clock, 100);
     const sent = await api.serve(600, 3000);
-    expect(busiestSecond(sent.filter((t) => t < sent[0]! + 1000))).toBeLessThanOrEqual(152);
+    expect(busiestSecond(sent.filter((t) => t < sent[0] + 1000))).toBeLessThanOrEqual(152);
     expect(l.pacePerSec).toBe(161); // 152 → 155 → 158 → 161
     expect(busiestSecond(sent)).toBeLessThanOrEqual(161);
   });

@@ -47,15 +47,15 @@ describe('Intake', () => {
   it('joins again with a new consumer after KafkaJS gave up on the first, and is not ready meanwhile', async () => {
     const { intake, consumers, seen } = setup();
     await intake.start();
-    consumers[0]!.join('m1');
+    consumers[0].join('m1');
     expect(intake.hasJoined).toBe(true);
-    consumers[0]!.crash(coordinatorLost());
+    consumers[0].crash(coordinatorLost());
     expect(intake.hasJoined).toBe(false);
     expect(seen.rejoins).toEqual([1]);
     await sleep(30);
     expect(consumers).toHaveLength(2);
-    expect(consumers[1]!.connected).toBe(true);
-    consumers[1]!.join('m2');
+    expect(consumers[1].connected).toBe(true);
+    consumers[1].join('m2');
     expect(seen.assignments).toEqual(['m1', 'm2']);
     expect(seen.crashes).toEqual([]);
   });
@@ -63,7 +63,7 @@ describe('Intake', () => {
   it('leaves a crash KafkaJS restarts by itself to KafkaJS', async () => {
     const { intake, consumers, seen } = setup();
     await intake.start();
-    consumers[0]!.crash(new Error('retriable'), true);
+    consumers[0].crash(new Error('retriable'), true);
     await sleep(30);
     expect(consumers).toHaveLength(1);
     expect(seen.rejoins).toEqual([]);
@@ -72,16 +72,16 @@ describe('Intake', () => {
   it('gives up after as many crashes in a row as it has waits, and a join resets the count', async () => {
     const { intake, consumers, seen } = setup([5, 5]);
     await intake.start();
-    consumers[0]!.crash(coordinatorLost());
+    consumers[0].crash(coordinatorLost());
     await sleep(30);
-    consumers[1]!.join('m2');
-    consumers[1]!.crash(coordinatorLost());
+    consumers[1].join('m2');
+    consumers[1].crash(coordinatorLost());
     await sleep(30);
-    consumers[2]!.crash(coordinatorLost());
+    consumers[2].crash(coordinatorLost());
     await sleep(30);
     expect(seen.rejoins).toEqual([1, 1, 2]);
     expect(seen.crashes).toEqual([]);
-    consumers[3]!.crash(coordinatorLost());
+    consumers[3].crash(coordinatorLost());
     await sleep(30);
     expect(seen.crashes).toHaveLength(1);
     expect(consumers).toHaveLength(4);
@@ -91,7 +91,7 @@ describe('Intake', () => {
     const { intake, consumers, seen } = setup();
     await intake.start();
     const denied = Object.assign(new Error('Not authorized to access group'), { name: 'KafkaJSProtocolError', type: 'GROUP_AUTHORIZATION_FAILED' });
-    consumers[0]!.crash(Object.assign(new Error('wrapped'), { name: 'KafkaJSNonRetriableError', cause: denied }));
+    consumers[0].crash(Object.assign(new Error('wrapped'), { name: 'KafkaJSNonRetriableError', cause: denied }));
     await sleep(30);
     expect(seen.crashes).toHaveLength(1);
     expect(seen.rejoins).toEqual([]);
@@ -102,7 +102,7 @@ describe('Intake', () => {
     const { intake, consumers, seen } = setup();
     await intake.start();
     await intake.disconnect();
-    consumers[0]!.crash(coordinatorLost());
+    consumers[0].crash(coordinatorLost());
     await sleep(30);
     expect(consumers).toHaveLength(1);
     expect(seen.crashes).toEqual([]);

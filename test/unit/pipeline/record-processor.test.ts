@@ -44,7 +44,7 @@ function setup(
     config: { topics, retry, maxRecordBytes: 1024, logSuccessShare: options.logSuccessShare },
     codec: {
       decode: (async (_name: string, value: Buffer | null) => decode(value)) as ProcessorDeps['codec']['decode'],
-      encode: options.encode ?? (((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))) as ProcessorDeps['codec']['encode']),
+      encode: options.encode ?? ((name: string, value: unknown) => Buffer.from(JSON.stringify({ name, value }))),
     },
     api: {
       capture: (r) => {
@@ -77,7 +77,7 @@ function setup(
 
 let nextOffset = 0;
 function record(key: string | null, value: Buffer | null = Buffer.from('request-bytes')): KafkaMessage {
-  return { offset: String(nextOffset++), key: key === null ? null : Buffer.from(key), value, timestamp: '0', attributes: 0, headers: {} } as KafkaMessage;
+  return { offset: String(nextOffset++), key: key === null ? null : Buffer.from(key), value, timestamp: '0', attributes: 0, headers: {} };
 }
 
 function handleFor(sink: FakeSink, message: KafkaMessage) {
@@ -375,6 +375,6 @@ describe('CompletionHandle', () => {
       durationMs: 0,
       final: false,
     });
-    expect(typeof logged[0]!.offset).toBe('string');
+    expect(typeof logged[0].offset).toBe('string');
   });
 });

@@ -33,7 +33,7 @@ describe('planCapture', () => {
     const store = new SandboxStore(1000n);
     const plans = calls(store, req('fail-USER_NOT_EXIST-1'), 2);
     expect(plans.map(code)).toEqual(['USER_NOT_EXIST', 'USER_NOT_EXIST']);
-    expect(JSON.parse(plans[0]!.body.toString()).result.resultStatus).toBe('F');
+    expect((JSON.parse(plans[0].body.toString()) as { result: { resultStatus: string } }).result.resultStatus).toBe('F');
     expect(store.stats().captures).toBe(0);
   });
 
@@ -62,7 +62,7 @@ describe('planCapture', () => {
     const forged = calls(store, req('badsig-1-x'), 2);
     expect(forged.map((p) => p.badSignature)).toEqual([true, false]);
     for (const p of [...late, ...forged]) expect(code(p)).toBe('SUCCESS');
-    expect(late[2]!.body.equals(late[0]!.body)).toBe(true);
+    expect(late[2].body.equals(late[0].body)).toBe(true);
     expect(store.stats().captures).toBe(2);
   });
 
