@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       const outcome = buildOutcome(topics, { captureRequestId: key, request, attempt: 1, firstAttemptAt: startedAt, completedAt: Date.now() }, result, undefined);
       await producer.send({
         topic: outcome.topic,
-        messages: [{ key: message.key, value: codec.encode(outcome.event.name, outcome.event.value as never) }],
+        messages: [{ key: message.key, value: codec.encode(outcome.event.name, outcome.event.value) }],
       });
     },
   });

@@ -50,7 +50,7 @@ function packageOf(frame: CallFrame): string {
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (url.startsWith('node:') || !url.includes('/')) return 'node core';
   return shortUrl(url).replace(/\.build\//, '');

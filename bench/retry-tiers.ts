@@ -187,8 +187,8 @@ async function main(): Promise<number> {
     kafka: benchKafka(stack.brokers),
     codec: EventRegistry.forUrl(stack.registryUrl).codec,
     topics,
-    shortest: tiers[0]!,
-    longest: tiers[tiers.length - 1]!,
+    shortest: tiers[0],
+    longest: tiers[tiers.length - 1],
   };
   log(`retry tiers bench · ${r.pending} pending in ${r.longest.topic} + ${r.nearCount} due ${r.shortest.label} later through ${r.shortest.topic} · K=${r.partitions} · ${gitDescribe()}`);
   try {

@@ -40,7 +40,7 @@ export function build(preferTsx = false): Entrypoints {
     sandbox: [join(OUT, 'tools/sandbox/cli.js')],
     baseline: [join(OUT, 'bench/baseline-worker.js')],
   };
-  if (![js.worker, js.sandbox, js.baseline].every(([file]) => existsSync(file!))) {
+  if (![js.worker, js.sandbox, js.baseline].every(([file]) => existsSync(file))) {
     process.stderr.write('warning: compiled output missing; running through tsx\n');
     return viaTsx;
   }

@@ -89,7 +89,7 @@ export interface RecoveryReading {
 export function recoveryReading(samples: RateSample[], steady: [number, number], after: [number, number]): RecoveryReading {
   const within = ([from, to]: [number, number]) => samples.filter((s) => s.t >= from && s.t < to);
   const steadyPerSec = median(within(steady).map((s) => s.calls));
-  const peak = within(after).reduce((m, s) => (s.calls > m.calls ? s : m), { t: NaN, calls: 0 } as Pick<RateSample, 't' | 'calls'>);
+  const peak = within(after).reduce<Pick<RateSample, 't' | 'calls'>>((m, s) => (s.calls > m.calls ? s : m), { t: NaN, calls: 0 });
   return { steadyPerSec, peakPerSec: peak.calls, peakAt: peak.t, ratio: peak.calls / steadyPerSec };
 }
 

@@ -87,7 +87,8 @@ export class LiveReader {
   async resume(attempts = 30): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.start();
+        await this.start();
+        return;
       } catch (error) {
         await this.consumer?.disconnect().catch(() => undefined);
         if (attempt >= attempts) throw error;

@@ -15,9 +15,9 @@ export class Metrics {
     for (const line of text.split('\n')) {
       const m = SAMPLE.exec(line);
       if (!m) continue; // comments (# HELP, # TYPE) and blank lines
-      const list = this.byName.get(m[1]!) ?? [];
+      const list = this.byName.get(m[1]) ?? [];
       list.push({ labels: m[2] ?? '', value: Number(m[3]) });
-      this.byName.set(m[1]!, list);
+      this.byName.set(m[1], list);
     }
   }
 

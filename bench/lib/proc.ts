@@ -13,7 +13,7 @@ const running = new Set<Proc>();
 /** user + system CPU time of any process so far, in ms (fields 14 and 15 of /proc/<pid>/stat); NaN if it is gone. */
 export function pidCpuMs(pid: number, statFile = `/proc/${pid}/stat`): number {
   try {
-    const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
   } catch {
     return NaN;
@@ -22,7 +22,7 @@ export function pidCpuMs(pid: number, statFile = `/proc/${pid}/stat`): number {
 
 /** Whole-machine CPU time so far (all cores, from /proc/stat), in ms: busy (not idle/iowait), steal, total. */
 export function machineCpuMs(): { busy: number; steal: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
   const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
   const toMs = (ticks: number): number => (ticks * 1000) / CLOCK_TICKS_PER_SEC;

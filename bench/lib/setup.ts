@@ -66,7 +66,7 @@ export async function startSandboxProcess(
   ];
   const proc = new Proc(label, process.execPath, args, process.env, echo);
   const [, url] = await proc.waitFor(/listening on (\S+)/, 30_000);
-  return { proc, url: url!, port: Number(new URL(url!).port) };
+  return { proc, url: url, port: Number(new URL(url).port) };
 }
 
 /**

@@ -162,7 +162,7 @@ export async function kindContext(registry: EventRegistry, t: BenchTopics): Prom
     codec,
     requestedSchemaId: await codec.useSubject(TOPIC_CONTRACT.requested.event, t.requested),
     succeededSchemaId: await codec.useSubject(TOPIC_CONTRACT.succeeded.event, t.succeeded),
-    unrelatedSchemaId: unrelated!.id,
-    unreadableSchemaId: unreadable!.id,
+    unrelatedSchemaId: unrelated.id,
+    unreadableSchemaId: unreadable.id,
   };
 }

@@ -214,7 +214,7 @@ export class Campaign {
     for (const [i, g] of this.good(t, goodCount, bigMetadata).entries()) {
       mix.main.push(g);
       if (kinds.length === 0 || !badAfter(i)) continue;
-      const kind = kinds[mix.bad % kinds.length]!;
+      const kind = kinds[mix.bad % kinds.length];
       const m = kind.make(++mix.bad, ctx);
       m.headers = { ...m.headers, 'bench-kind': kind.name };
       (kind.retryTopic ? mix.retry : kind === NEAR_LIMIT ? mix.single : mix.main).push(m);

@@ -40,7 +40,7 @@ export function listenerPid(port: number): number | undefined {
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the socket inode.
-      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port) inodes.add(f[9]);
     }
   }
   if (inodes.size === 0) return undefined;
@@ -60,7 +60,7 @@ export function listenerPid(port: number): number | undefined {
     for (const fd of fds) {
       try {
         const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m && inodes.has(m[1]!)) return Number(pid);
+        if (m && inodes.has(m[1])) return Number(pid);
       } catch {
         // gone
       }

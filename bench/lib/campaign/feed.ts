@@ -60,7 +60,8 @@ export class RequestFeed {
   private async send(messages: Message[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.producer.sendRaw(messages);
+        await this.producer.sendRaw(messages);
+        return;
       } catch (error) {
         // A resend after an ambiguous failure could put a request in the log twice: the final read checks the input.
         if (attempt >= 60) throw error;

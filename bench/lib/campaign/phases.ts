@@ -31,8 +31,8 @@ export class FaultRunner {
     let next = 0;
     try {
       for (;;) {
-        while (next < faults.length && faults[next]!.plannedAt <= clock.since()) {
-          const task = this.start(faults[next++]!);
+        while (next < faults.length && faults[next].plannedAt <= clock.since()) {
+          const task = this.start(faults[next++]);
           task.catch((e: Error) => log(`  ${clock.ts()} fault failed: ${e.stack ?? e.message}`));
           running.push(task);
         }

@@ -84,7 +84,7 @@ export class Timeline {
       `${clock.ts().padEnd(9)} produced ${String(feed.produced).padStart(6)}/${o.events}  terminal ${String(live.terminalKeys.size).padStart(6)}  ` +
         `outcomes/s ${mean((x) => x.outcomesPerSec).padStart(5)}  worker#${inst?.n ?? '-'} ${inst?.proc.alive ? 'up' : 'down'} circuit ${s?.circuit ?? '–'}  ` +
         `calls/s worker ${mean((x) => x.workerCallsPerSec).padStart(4)} sandbox ${sandbox.up ? mean((x) => x.vendorCallsPerSec).padStart(4) : 'DOWN'}  refused/s ${mean((x) => x.refusedConnectsPerSec)}` +
-        `${this.c.brokerAway ? '  BROKER RESTARTING' : ''}`,
+        (this.c.brokerAway ? '  BROKER RESTARTING' : ''),
     );
   }
 }
@@ -95,8 +95,8 @@ function tcpAttemptFails(): number | null {
     const lines = readFileSync('/proc/net/snmp', 'utf8')
       .split('\n')
       .filter((l) => l.startsWith('Tcp:'));
-    const names = lines[0]!.trim().split(/\s+/);
-    const values = lines[1]!.trim().split(/\s+/);
+    const names = lines[0].trim().split(/\s+/);
+    const values = lines[1].trim().split(/\s+/);
     const i = names.indexOf('AttemptFails');
     return i < 0 ? null : Number(values[i]);
   } catch {
