@@ -14,18 +14,6 @@ const projectRules = {
   '@typescript-eslint/no-non-null-assertion': 'off',
 };
 
-/** The rules a list of configs turns on (any severity but off). */
-const enabled = (configs) =>
-  new Set(
-    configs
-      .flatMap((config) => Object.entries(config.rules ?? {}))
-      .filter(([, setting]) => (Array.isArray(setting) ? setting[0] : setting) !== 'off')
-      .map(([rule]) => rule),
-  );
-const recommended = enabled(tseslint.configs.recommended);
-/** What the strict type-checked set turns on beyond the recommended set the codebase was linted with before, less the rules switched off above. */
-const newlyEnabled = [...enabled(tseslint.configs.strictTypeChecked)].filter((rule) => !recommended.has(rule) && projectRules[rule] !== 'off');
-
 export default tseslint.config(
   { ignores: ['dist/**', 'bench/.build/**', 'bench/results/**', '.stack/**', '.ci/node_modules/**', 'node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
@@ -42,11 +30,6 @@ export default tseslint.config(
       // jest's asymmetric matchers (expect.any, expect.objectContaining, ...) are typed `any` by design.
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
-  },
-  {
-    // bench/: being restructured; findings fixed after the merge
-    files: ['bench/**'],
-    rules: Object.fromEntries(newlyEnabled.map((rule) => [rule, 'warn'])),
   },
   {
     // .ci/checks is outside tsconfig.json's program: it keeps the rules that need no type information.

@@ -87,7 +87,7 @@ function verdicts(runs: RunReport[], probes: RunReport[], kinds: KindResult[], r
     { name: `good-record throughput mixed / clean = ${(ratio * 100).toFixed(1)}% (target ≥ 90%)`, pass: ratio >= 0.9 },
   ];
   for (const probe of probes) {
-    const k = probe.kinds[0];
+    const k = probe.kinds.at(0);
     out.push({
       name: `${probe.mode}: ${k ? `${k.asExpected} to the DLQ, ${JSON.stringify(k.elsewhere)}, ${k.missing} without any disposition; ` : ''}worker exits ${probe.workerExits.length}; good ${probe.goodSucceeded}/${probe.good} succeeded`,
       pass: !probe.crashed && probe.finished,

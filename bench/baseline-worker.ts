@@ -20,6 +20,7 @@ import { TOPIC_CONTRACT } from '../src/events/contract';
 import { EventRegistry } from '../src/events/registry';
 import { createLogger } from '../src/observability/logger';
 import { buildOutcome } from '../src/pipeline/outcomes';
+import { errorDetail } from './lib/errors';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((error: Error) => {
-  console.error(`baseline-worker: ${error.stack ?? error.message}`);
+main().catch((error: unknown) => {
+  console.error(`baseline-worker: ${errorDetail(error)}`);
   process.exit(1);
 });

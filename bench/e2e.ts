@@ -278,7 +278,7 @@ async function main(): Promise<void> {
   log(`kafka ${stack.brokers} · registry ${stack.registryUrl} · ${cpus().length} cores · node ${process.version} · ${gitDescribe()}`);
   const entry = build(o.tsx);
   const variants: Variants = o.compareRef ? { reference: { ref: o.compareRef, worker: buildRef(o.compareRef) } } : {};
-  if (variants.reference) log(`comparing with the worker of ${o.compareRef} (${variants.reference.worker[0]})`);
+  if (variants.reference) log(`comparing with the worker of ${variants.reference.ref} (${variants.reference.worker[0]})`);
   // Spans go to a sink in this process that answers like a collector, so tracing costs what it costs in production minus the network.
   const sink = o.compareTracing ? await startTraceSink() : undefined;
   if (sink) variants.traced = { ref: 'tracing on', worker: entry.worker, env: toEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url }) };

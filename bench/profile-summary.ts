@@ -112,7 +112,8 @@ export function formatSummary(s: ProfileSummary, top = 25): string {
 }
 
 if (require.main === module && !printedUsage(__filename)) {
-  const [file, n] = process.argv.slice(2);
+  const file = process.argv.at(2);
+  const n = process.argv.at(3);
   if (!file) {
     console.error('usage: profile-summary FILE.cpuprofile [top]');
     process.exit(2);

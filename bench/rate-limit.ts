@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     worker: entry.worker,
     partitions: n('partitions'),
     latencyMs: n('latency'),
-    sandboxFlags: ['--jitter-ms', String(values.jitter), '--capacity', String(capacity)],
+    sandboxFlags: ['--jitter-ms', values.jitter, '--capacity', String(capacity)],
     settings: { MAX_IN_FLIGHT: values.inflight },
     verbose: values.verbose,
   });

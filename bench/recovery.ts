@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       worker,
       partitions: n('partitions'),
       latencyMs: n('latency'),
-      sandboxFlags: ['--jitter-ms', String(values.jitter), '--latency-per-concurrent-ms', String(values['latency-per-concurrent'])],
+      sandboxFlags: ['--jitter-ms', values.jitter, '--latency-per-concurrent-ms', values['latency-per-concurrent']],
       settings: { MAX_IN_FLIGHT: values.inflight },
       verbose: values.verbose,
     });

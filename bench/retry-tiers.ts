@@ -53,7 +53,8 @@ interface Run {
 class Workers {
   readonly procs: Proc[] = [];
   readonly rss: number[] = [];
-  current!: { proc: Proc; port: number };
+  /** Undefined until the first instance has joined; the RSS sampler runs from the start. */
+  current: { proc: Proc; port: number } | undefined;
   private readonly sampler = every(1000, () => this.current?.proc.alive && this.rss.push(this.current.proc.rssMb()));
 
   constructor(
@@ -71,13 +72,13 @@ class Workers {
 
   /** A rolling update: the next instance joins, then the current one gets SIGTERM. */
   async roll(): Promise<void> {
-    const old = this.current.proc;
+    const old = this.current!.proc;
     await this.start();
     await old.stop();
   }
 
   async heapMb(): Promise<number> {
-    const used = (await scrapeMetrics(this.current.port))?.sum('nodejs_heap_size_used_bytes');
+    const used = (await scrapeMetrics(this.current!.port))?.sum('nodejs_heap_size_used_bytes');
     return used === undefined ? NaN : used / 2 ** 20;
   }
 
@@ -111,12 +112,12 @@ async function write(r: Run, producer: Producer, workers: Workers, collector: Ou
     if (b % nearEvery === 0 && nearDue.size < r.nearCount) await sendNear();
     if (r.restart && !restarted && nearDue.size >= r.nearCount / 2) {
       restarted = true;
-      log(`  ${written} pending written, ${nearDue.size} near: starting a second worker, then SIGTERM to the first (pid ${workers.current.proc.pid})`);
+      log(`  ${written} pending written, ${nearDue.size} near: starting a second worker, then SIGTERM to the first (pid ${workers.current!.proc.pid})`);
       await workers.roll();
     }
     if (b % 50 === 0)
       log(
-        `  ${written}/${r.pending} pending written, ${nearDue.size} near, ${collector.count} outcomes, worker RSS ${workers.current.proc.rssMb().toFixed(0)} MB, heap used ${(await workers.heapMb()).toFixed(0)} MB`,
+        `  ${written}/${r.pending} pending written, ${nearDue.size} near, ${collector.count} outcomes, worker RSS ${workers.current!.proc.rssMb().toFixed(0)} MB, heap used ${(await workers.heapMb()).toFixed(0)} MB`,
       );
   }
   while (nearDue.size < r.nearCount) await sendNear();
@@ -131,8 +132,8 @@ async function judge(r: Run, nearDue: Map<string, number>, collector: OutcomeCol
     .map(([k, due]) => collector.outcomes.get(k)!.timestamp - due)
     .sort((a, b) => a - b);
   const farDone = [...collector.outcomes.keys()].filter((k) => k.startsWith('far-')).length;
-  const [ends, [committed]] = await withAdmin(r.kafka, (admin) => Promise.all([admin.fetchTopicOffsets(r.longest.topic), admin.fetchOffsets({ groupId: r.topics.group, topics: [r.longest.topic] })]));
-  const committedSum = committed?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
+  const [ends, groupOffsets] = await withAdmin(r.kafka, (admin) => Promise.all([admin.fetchTopicOffsets(r.longest.topic), admin.fetchOffsets({ groupId: r.topics.group, topics: [r.longest.topic] })]));
+  const committedSum = groupOffsets.at(0)?.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0) ?? 0;
   const stillPending = ends.reduce((sum, p) => sum + Number(p.high), 0) - committedSum;
   const result = {
     commit: gitDescribe(),
@@ -146,7 +147,7 @@ async function judge(r: Run, nearDue: Map<string, number>, collector: OutcomeCol
     farDone,
     stillPending,
     peakRssMb: Math.max(...rss),
-    rssMb: { first: rss[0], last: rss[rss.length - 1] },
+    rssMb: { first: rss.at(0), last: rss.at(-1) },
   };
   const ok =
     result.nearDone === r.nearCount &&
@@ -161,7 +162,7 @@ async function judge(r: Run, nearDue: Map<string, number>, collector: OutcomeCol
   );
   log(`pending retries: ${stillPending} still in ${r.longest.topic}, uncommitted; ${farDone} called early`);
   log(
-    `worker RSS: peak ${result.peakRssMb.toFixed(0)} MB (target ≤ ${TARGET_RSS_MB}), ${result.rssMb.first?.toFixed(0)} MB at start, ${result.rssMb.last?.toFixed(0)} MB at the end${r.restart ? ' (a rolling restart halfway: second instance joined, first got SIGTERM)' : ''}`,
+    `worker RSS: peak ${result.peakRssMb.toFixed(0)} MB (target ≤ ${TARGET_RSS_MB}), ${result.rssMb.first?.toFixed(0) ?? 'undefined'} MB at start, ${result.rssMb.last?.toFixed(0) ?? 'undefined'} MB at the end${r.restart ? ' (a rolling restart halfway: second instance joined, first got SIGTERM)' : ''}`,
   );
   log(ok ? 'PASS' : 'MISS');
   return { result, ok };

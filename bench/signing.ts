@@ -19,9 +19,9 @@ const signature = sign('sha256', content, privateKey);
 type Op = () => Promise<unknown>;
 
 const ops: Record<string, Op> = {
-  'sign sync': async () => sign('sha256', content, privateKey),
+  'sign sync': () => Promise.resolve(sign('sha256', content, privateKey)),
   'sign async': () => new Promise((resolve, reject) => sign('sha256', content, privateKey, (e, s) => (e ? reject(e) : resolve(s)))),
-  'verify sync': async () => verify('sha256', content, publicKey, signature),
+  'verify sync': () => Promise.resolve(verify('sha256', content, publicKey, signature)),
   'verify async': () => new Promise((resolve, reject) => verify('sha256', content, publicKey, signature, (e, ok) => (e ? reject(e) : resolve(ok)))),
 };
 

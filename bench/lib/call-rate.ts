@@ -34,7 +34,7 @@ export class CallRateSampler {
 
   constructor(
     private readonly read: () => Promise<SecondCounts[] | null>,
-    private readonly readLimit: () => Promise<number | undefined> = async () => undefined,
+    private readonly readLimit: () => Promise<number | undefined> = () => Promise.resolve(undefined),
   ) {
     this.timer = every(1000, () => this.sample());
   }

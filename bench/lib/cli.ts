@@ -55,6 +55,6 @@ export function numberList(name: string, value: string): number[] {
 }
 
 /** Repeated `--env NAME=VALUE` as an environment. */
-export function envPairs(pairs: string[]): NodeJS.ProcessEnv {
+export function envPairs(pairs: string[]): Record<string, string> {
   return Object.fromEntries(pairs.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 }

@@ -38,6 +38,7 @@ import { dispositionTopics } from '../../src/events/contract';
 import { benchKafka, createTopics, freshTopics, RequestProducer, topicList, type BenchTopics, withAdmin } from './kafka';
 import { stampNow } from './report';
 import { ensureStack, gitDescribe, makeKeys, workerEnv, type Stack } from './setup';
+import { errorMessage } from '../../src/util/errors';
 
 export { freezeBroker, listenerPid, nativeBrokerInUse } from './campaign/broker';
 export { planFaults } from './campaign/plan';
@@ -170,10 +171,10 @@ async function execute(s: Setup, c: CampaignContext, timeline: Timeline): Promis
   timeline.start();
   const faults = new FaultRunner(c, s.pauseRandom);
   const finished = await faults.run(s.faults, timeline);
-  await producing.catch((e: Error) => log(`producer failed: ${e.message}`));
+  await producing.catch((e: unknown) => log(`producer failed: ${errorMessage(e)}`));
   const elapsedSec = clock.since();
   log(`${clock.ts()} ${finished ? 'every request has a terminal outcome' : 'stopping (not finished)'}; stopping the worker (SIGTERM)`);
-  log(`  last worker exited with ${await supervisor.stop()}`);
+  log(`  last worker exited with ${(await supervisor.stop()) ?? 'null'}`);
   timeline.stop();
   await c.live.stop();
 
@@ -215,7 +216,9 @@ async function tearDown(s: Setup, parts: Parts, result: CampaignResult | undefin
   const healthy = await brokerHealthy(s);
   if (result) result.broker.healthyAtEnd = healthy;
   if (!o.keepTopics) {
-    await withAdmin(s.kafka, (admin) => admin.deleteTopics({ topics: topicList(s.topics), timeout: 30_000 })).catch((e: Error) => log(`warning: could not delete campaign topics: ${e.message}`));
+    await withAdmin(s.kafka, (admin) => admin.deleteTopics({ topics: topicList(s.topics), timeout: 30_000 })).catch((e: unknown) =>
+      log(`warning: could not delete campaign topics: ${errorMessage(e)}`),
+    );
   }
   // A worker that exited on its own is as worth a look as a lost or duplicated outcome.
   const clean = !failure && result && result.lost === 0 && result.duplicates === 0 && result.workerRestarts.afterExit === 0 && result.workerRestarts.afterHang === 0;
@@ -237,8 +240,8 @@ function writeLogs(logDir: string, parts: Parts): void {
 
 async function brokerHealthy(s: Setup): Promise<boolean> {
   if (!s.brokerAtStart) return withAdmin(s.kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0).catch(() => false);
-  const healthy = await ensureBrokerUp(s.log).catch((e: Error) => {
-    s.log(`broker could not be brought back: ${e.message}`);
+  const healthy = await ensureBrokerUp(s.log).catch((e: unknown) => {
+    s.log(`broker could not be brought back: ${errorMessage(e)}`);
     return false;
   });
   s.log(`broker ${healthy ? 'running and answering' : 'NOT healthy'} (${brokersFor(stackPorts())})`);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, ConsumerConfig, IHeaders, Kafka } from 'kafkajs';
 import { sleep } from '../../src/util/sleep';
+import { errorMessage } from '../../src/util/errors';
 
 export interface LiveRecord {
   topic: string;
@@ -122,6 +123,6 @@ export class LiveReader {
     // A non-retriable crash (e.g. around a broker restart): read again from the beginning; records seen are not handed on twice.
     this.o.onCrash!(`  live consumer crashed (${payload.error.message}); starting a new one`);
     void consumer.disconnect().catch(() => undefined);
-    void sleep(1000).then(() => (this.stopped ? undefined : this.start().catch((e: Error) => this.o.onCrash!(`  live consumer restart failed: ${e.message}`))));
+    void sleep(1000).then(() => (this.stopped ? undefined : this.start().catch((e: unknown) => this.o.onCrash!(`  live consumer restart failed: ${errorMessage(e)}`))));
   }
 }

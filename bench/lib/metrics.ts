@@ -16,7 +16,7 @@ export class Metrics {
       const m = SAMPLE.exec(line);
       if (!m) continue; // comments (# HELP, # TYPE) and blank lines
       const list = this.byName.get(m[1]) ?? [];
-      list.push({ labels: m[2] ?? '', value: Number(m[3]) });
+      list.push({ labels: m.at(2) ?? '', value: Number(m[3]) });
       this.byName.set(m[1], list);
     }
   }

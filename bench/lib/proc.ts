@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { sleep } from '../../src/util/sleep';
+import { errorDetail } from './errors';
 
 const CLOCK_TICKS_PER_SEC = 100; // USER_HZ on Linux
 
@@ -89,8 +90,8 @@ export class Proc {
     for (;;) {
       const match = pattern.exec(this.output);
       if (match) return match;
-      if (!this.alive) throw new Error(`${this.name} exited (code ${this.child.exitCode}) before printing ${pattern}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+      if (!this.alive) throw new Error(`${this.name} exited (code ${this.child.exitCode ?? 'null'}) before printing ${String(pattern)}:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${String(pattern)} within ${timeoutMs} ms:\n${this.tail()}`);
       await sleep(25);
     }
   }
@@ -178,11 +179,11 @@ export function stopChildrenOnExit(): void {
 }
 
 /** Runs a bench's main: exits with its code (0 when it returns none); on an error, stops every child first and exits with `errorCode`. */
-export function runMain(main: () => Promise<number | void>, name = 'bench', errorCode = 2): void {
+export function runMain(main: () => Promise<number> | Promise<void>, name = 'bench', errorCode = 2): void {
   main().then(
     (code) => process.exit(code ?? 0),
-    async (error: Error) => {
-      console.error(`${name} failed: ${error.stack ?? error.message}`);
+    async (error: unknown) => {
+      console.error(`${name} failed: ${errorDetail(error)}`);
       await stopAll();
       process.exit(errorCode);
     },

@@ -80,10 +80,10 @@ export class VendorRun {
   }
 
   async stop(): Promise<void> {
-    this.sampler?.stop();
+    this.sampler.stop();
     await this.workerProc?.stop(20_000);
-    await this.producer?.disconnect().catch(() => undefined);
-    await this.sandbox?.proc.stop(3000);
+    await this.producer.disconnect().catch(() => undefined);
+    await this.sandbox.proc.stop(3000);
     const kafka = benchKafka(this.stack.brokers);
     await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: topicList(this.topics), timeout: 30_000 })).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { LiveReader } from '../live-reader';
 import { Proc } from '../proc';
 import { workerEnv, type KeyFiles, type Stack } from '../setup';
 import { kindContext, KINDS, NEAR_LIMIT, request, type BadKind, type Expect } from './kinds';
+import { errorMessage } from '../../../src/util/errors';
 
 export interface KindResult {
   kind: string;
@@ -189,8 +190,8 @@ export class Campaign {
 
   async cleanup(): Promise<void> {
     if (this.created.length === 0) return;
-    await withAdmin(this.kafka, (admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((e: Error) =>
-      log(`warning: could not delete topics: ${e.message}`),
+    await withAdmin(this.kafka, (admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((e: unknown) =>
+      log(`warning: could not delete topics: ${errorMessage(e)}`),
     );
   }
 
@@ -276,13 +277,16 @@ function judge(mix: Mix, seen: Seen[]): KindResult[] {
     const r: KindResult = { kind: kind.name, expect: kind.expect, sent: messages.length, asExpected: 0, elsewhere: {}, missing: 0 };
     for (const d of dlqByKind.get(kind.name) ?? []) {
       if (kind.expect === 'DLQ' && (!kind.reason || d.reason === kind.reason)) r.asExpected++;
-      else r.elsewhere[`DLQ ${d.reason}`] = (r.elsewhere[`DLQ ${d.reason}`] ?? 0) + 1;
+      else {
+        const label = `DLQ ${d.reason ?? 'undefined'}`;
+        r.elsewhere[label] = (r.elsewhere[label] ?? 0) + 1;
+      }
     }
     for (const m of messages) {
       const key = m.key === null || m.key === undefined ? null : m.key.toString();
       if (key === null || key === '') continue; // only the DLQ (by header) can tell these apart
       for (const s of byKey.get(key) ?? []) {
-        const label = s.topic === 'failed' ? `failed ${s.resultCode}` : s.topic;
+        const label = s.topic === 'failed' ? `failed ${s.resultCode ?? 'undefined'}` : s.topic;
         if (kind.expect === 'PARAM_ILLEGAL' && s.topic === 'failed' && s.resultCode === 'PARAM_ILLEGAL') r.asExpected++;
         else r.elsewhere[label] = (r.elsewhere[label] ?? 0) + 1;
       }
@@ -320,7 +324,7 @@ class RestartingWorker {
     const proc = this.proc!;
     if (proc.alive) return true;
     this.exits.push({ code: proc.child.exitCode, lastLines: proc.tail(3).slice(0, 2000) });
-    log(`  ${this.label} exited (code ${proc.child.exitCode}) — ${this.exits.length}/${this.restarts} restarts`);
+    log(`  ${this.label} exited (code ${proc.child.exitCode ?? 'null'}) — ${this.exits.length}/${this.restarts} restarts`);
     if (this.exits.length > this.restarts) return false;
     await this.start();
     return true;

@@ -63,7 +63,7 @@ async function tally(records: ReadRecord[], topics: BenchTopics, codec: EventCod
         offset: r.offset,
         timestamp: Number(r.timestamp),
         attempt: event.attempt,
-        completedAt: Number(event.completedAt),
+        completedAt: event.completedAt,
         resultCode: event.result.resultCode,
         final,
       };

@@ -121,7 +121,7 @@ export async function restartBroker(log: Log, ts: () => string): Promise<{ stopS
   log(`  ${ts()} broker: stopped after ${((t2 - t1) / 1000).toFixed(1)}s; starting it again (same config and data)`);
   await startKafka(paths, ports, kafka);
   const t3 = Date.now();
-  log(`  ${ts()} broker: pid ${runningPid(kafka)} answering after ${((t3 - t2) / 1000).toFixed(1)}s`);
+  log(`  ${ts()} broker: pid ${runningPid(kafka) ?? 'undefined'} answering after ${((t3 - t2) / 1000).toFixed(1)}s`);
   return { stopSec: (t2 - t1) / 1000, startSec: (t3 - t2) / 1000 };
 }
 

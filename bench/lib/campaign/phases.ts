@@ -5,6 +5,7 @@ import type { CampaignContext } from './context';
 import type { Timeline } from './timeline';
 import type { CampaignResult, FaultRecord, StallRecord } from './types';
 import { readWorker, untilNextCommit } from './workers';
+import { errorDetail } from '../errors';
 
 /** What the faults found, for the analysis. */
 export interface FaultFindings {
@@ -33,7 +34,7 @@ export class FaultRunner {
       for (;;) {
         while (next < faults.length && faults[next].plannedAt <= clock.since()) {
           const task = this.start(faults[next++]);
-          task.catch((e: Error) => log(`  ${clock.ts()} fault failed: ${e.stack ?? e.message}`));
+          task.catch((e: unknown) => log(`  ${clock.ts()} fault failed: ${errorDetail(e)}`));
           running.push(task);
         }
         timeline.progress();
@@ -61,7 +62,7 @@ export class FaultRunner {
   private async kill(f: FaultRecord): Promise<void> {
     const { o, log, clock, supervisor } = this.c;
     const pause = Math.round(o.killPauseMs[0] + this.pauseRandom() * (o.killPauseMs[1] - o.killPauseMs[0]));
-    log(`  ${clock.ts()} FAULT kill -9 worker#${supervisor.current?.n}`);
+    log(`  ${clock.ts()} FAULT kill -9 worker#${supervisor.current?.n ?? 'undefined'}`);
     f.detail = await supervisor.kill9(pause);
     f.endedAt = clock.since();
     log(`  ${clock.ts()} ${f.detail}`);

@@ -39,13 +39,16 @@ export function summaryLines(r: CampaignResult): string[] {
   rows.push(['API calls/s before the outage', out.callsPerSecBefore !== undefined ? `${out.callsPerSecBefore} (sandbox-counted, median of the busy seconds)` : '–']);
   rows.push([
     'peak API calls/s during the outage',
-    out.peakWorkerCallsPerSec !== undefined
+    // outageRates sets the peak, its time and the total together.
+    out.peakWorkerCallsPerSec !== undefined && out.peakWorkerCallsAt !== undefined && out.totalWorkerCalls !== undefined
       ? `${out.peakWorkerCallsPerSec} at t=${out.peakWorkerCallsAt}s (worker-counted; ${out.peakWorkerCallsPerSecAfterFirst ?? '–'} after the first second; MAX_IN_FLIGHT=${r.options.inflight}), ${out.totalWorkerCalls} calls in the whole outage`
       : '–',
   ]);
   rows.push([
     'refused TCP connects during the outage',
-    out.peakRefusedConnectsPerSec !== undefined ? `peak ${out.peakRefusedConnectsPerSec}/s, ${out.totalRefusedConnects} in all (kernel AttemptFails, whole namespace)` : '–',
+    out.peakRefusedConnectsPerSec !== undefined && out.totalRefusedConnects !== undefined
+      ? `peak ${out.peakRefusedConnectsPerSec}/s, ${out.totalRefusedConnects} in all (kernel AttemptFails, whole namespace)`
+      : '–',
   ]);
   const v = r.vendor;
   rows.push([

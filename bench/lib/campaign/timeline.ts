@@ -73,7 +73,7 @@ export class Timeline {
     if (Date.now() - this.lastProgress < 2000) return;
     this.lastProgress = Date.now();
     const { o, supervisor, sandbox, live, feed, clock } = this.c;
-    const s = this.samples[this.samples.length - 1];
+    const s = this.samples.at(-1);
     const recent = this.samples.slice(-2);
     const mean = (f: (x: Sample) => number | null): string => {
       const v = recent.map(f).filter((x): x is number => x !== null);

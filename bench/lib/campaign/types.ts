@@ -39,7 +39,7 @@ export interface CampaignOptions {
   keepTopics: boolean;
   /** Where worker and sandbox logs are written (default: a temporary folder, removed unless kept). */
   logDir?: string;
-  extraEnv: NodeJS.ProcessEnv;
+  extraEnv: Record<string, string>;
 }
 
 export const DEFAULT_OPTIONS: CampaignOptions = {

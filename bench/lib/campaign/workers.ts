@@ -28,7 +28,7 @@ export class WorkerSupervisor {
     return this.instances[this.instances.length - 1];
   }
 
-  private serialize<T>(task: () => Promise<T>): Promise<T> {
+  private serialize<T>(task: () => T | PromiseLike<T>): Promise<T> {
     const next = this.chain.then(task, task);
     this.chain = next.catch(() => undefined);
     return next;
@@ -63,14 +63,15 @@ export class WorkerSupervisor {
     );
     proc.child.once('exit', (code, signal) => {
       inst.endedAt = Date.now();
-      inst.exit = code !== null ? String(code) : String(signal);
+      const exit = code !== null ? String(code) : String(signal);
+      inst.exit = exit;
       if (inst.killedByCampaign || this.stopping) return;
-      this.log(`  ${this.ts()} worker#${n} exited on its own (${inst.exit}); restarting in ${this.o.crashRestartDelayMs} ms — last lines:\n${indent(proc.tail(4))}`);
+      this.log(`  ${this.ts()} worker#${n} exited on its own (${exit}); restarting in ${this.o.crashRestartDelayMs} ms — last lines:\n${indent(proc.tail(4))}`);
       setTimeout(() => {
-        void this.serialize(async () => {
+        void this.serialize(() => {
           if (this.stopping || this.current !== inst) return;
           this.afterExit++;
-          this.start(`restart after worker#${n} exited (${inst.exit})`);
+          this.start(`restart after worker#${n} exited (${exit})`);
         });
       }, this.o.crashRestartDelayMs);
     });
@@ -88,7 +89,7 @@ export class WorkerSupervisor {
       inst.killedByCampaign = true;
       await inst.proc.kill();
       await sleep(pauseMs);
-      if (this.stopping) return `killed worker#${inst.n}`;
+      if (this.stopRequested()) return `killed worker#${inst.n}`;
       this.afterKill++;
       const next = this.start(`restart after kill -9 of worker#${inst.n}`);
       return `killed worker#${inst.n} (${assigned ? 'after it had joined' : 'before it had joined its group'}), worker#${next.n} started after ${pauseMs} ms`;
@@ -101,6 +102,11 @@ export class WorkerSupervisor {
     const inst = this.current;
     if (!inst || !inst.proc.alive) return null;
     return inst.proc.stop(20_000);
+  }
+
+  /** stop() may run while a task awaits: read the flag afresh there (TypeScript keeps it narrowed across an await). */
+  private stopRequested(): boolean {
+    return this.stopping;
   }
 
   private ts(): string {

@@ -14,6 +14,7 @@ import { log } from '../cli';
 import { machineCpuMs, pidCpuMs, Proc } from '../proc';
 import { workerEnv, type KeyFiles, type SandboxProcess, type Stack } from '../setup';
 import { resultOf, type CpuSnapshot, type RunResult } from './result';
+import { errorMessage } from '../../../src/util/errors';
 
 export type Kind = 'worker' | 'baseline';
 export type Mode = 'saturated' | 'paced';
@@ -39,7 +40,7 @@ export interface E2eOptions {
   /** Extra node flags for the worker process only (e.g. --max-semi-space-size=32). */
   nodeFlags: string[];
   verbose: boolean;
-  extraEnv: NodeJS.ProcessEnv;
+  extraEnv: Record<string, string>;
   compareRef?: string;
   compareTracing: boolean;
 }
@@ -118,8 +119,8 @@ export class Bench {
   /** Deletes every topic this run created (the broker is shared and long-lived). */
   async cleanup(): Promise<void> {
     if (this.created.length === 0) return;
-    await withAdmin(this.kafka, (admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((error: Error) =>
-      log(`warning: could not delete bench topics: ${error.message}`),
+    await withAdmin(this.kafka, (admin) => admin.deleteTopics({ topics: this.created.flatMap((t) => topicList(t)), timeout: 30_000 })).catch((error: unknown) =>
+      log(`warning: could not delete bench topics: ${errorMessage(error)}`),
     );
   }
 
@@ -229,7 +230,7 @@ function progress(r: Live, phase: string, t0: number, expected: () => string): (
 async function waitUntil(r: Live, done: () => boolean, capMs: number, tick: () => void): Promise<boolean> {
   const deadline = Date.now() + capMs;
   while (!done()) {
-    if (!r.proc.alive) throw new Error(`${r.label} exited (code ${r.proc.child.exitCode}):\n${r.proc.tail()}`);
+    if (!r.proc.alive) throw new Error(`${r.label} exited (code ${r.proc.child.exitCode ?? 'null'}):\n${r.proc.tail()}`);
     if (Date.now() > deadline) return false;
     tick();
     await sleep(25);
