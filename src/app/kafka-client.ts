@@ -47,11 +47,19 @@ export function kafkaLogLevel(appLevel: string): logLevel {
   return logLevel.WARN;
 }
 
+/**
+ * Said by KafkaJS for every partition's producer at every open, and not true here: a send that
+ * exhausts its bounded retries fails its transaction, which is aborted and its records consumed
+ * again, so nothing is committed twice (retrying forever would instead stall the partition).
+ */
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 function pinoLogCreator(logger: Logger): logCreator {
   const method: Partial<Record<logLevel, 'error' | 'warn' | 'info' | 'debug'>> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
   return () =>
     ({ level, log }) => {
       const { message, ...fields } = log;
+      if (message === BOUNDED_RETRIES_WARNING) return;
       logger[method[level] ?? 'warn']({ kafka: log.logger, ...fields }, message);
     };
 }
