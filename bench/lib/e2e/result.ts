@@ -2,7 +2,10 @@
 import type { OutcomeCollector } from '../kafka';
 import type { machineCpuMs, Proc } from '../proc';
 import { percentile } from '../report';
-import type { Kind, Mode } from './run';
+
+/** Which process a run measured, and how it was loaded. */
+export type Kind = 'worker' | 'baseline';
+export type Mode = 'saturated' | 'paced';
 
 export interface RunResult {
   kind: Kind;

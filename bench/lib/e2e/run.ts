@@ -13,11 +13,8 @@ import { benchKafka, createTopics, freshTopics, OutcomeCollector, recordCount, R
 import { log } from '../cli';
 import { machineCpuMs, pidCpuMs, Proc } from '../proc';
 import { workerEnv, type KeyFiles, type SandboxProcess, type Stack } from '../setup';
-import { resultOf, type CpuSnapshot, type RunResult } from './result';
+import { resultOf, type CpuSnapshot, type Kind, type Mode, type RunResult } from './result';
 import { errorMessage } from '../../../src/util/errors';
-
-export type Kind = 'worker' | 'baseline';
-export type Mode = 'saturated' | 'paced';
 
 export interface E2eOptions {
   events: number;
