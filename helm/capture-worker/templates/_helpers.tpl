@@ -114,6 +114,37 @@ API_CONCURRENCY_INITIAL: {{ .initial | int64 | quote }}
 API_LATENCY_TOLERANCE: {{ .latencyTolerance | toString | quote }}
 {{- end }}
 {{- end }}
+{{- with $c.kafka.consumer }}
+{{- if not (kindIs "invalid" .sessionTimeoutMs) }}
+KAFKA_SESSION_TIMEOUT_MS: {{ .sessionTimeoutMs | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .heartbeatIntervalMs) }}
+KAFKA_HEARTBEAT_INTERVAL_MS: {{ .heartbeatIntervalMs | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .fetchMaxWaitMs) }}
+KAFKA_FETCH_MAX_WAIT_MS: {{ .fetchMaxWaitMs | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .partitionsConcurrency) }}
+KAFKA_PARTITIONS_CONCURRENCY: {{ .partitionsConcurrency | int64 | quote }}
+{{- end }}
+{{- end }}
+{{- with $c.breaker }}
+{{- if not (kindIs "invalid" .window) }}
+BREAKER_WINDOW: {{ .window | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .minCalls) }}
+BREAKER_MIN_CALLS: {{ .minCalls | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .faultRatio) }}
+BREAKER_FAULT_RATIO: {{ .faultRatio | toString | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .openMs) }}
+BREAKER_OPEN_MS: {{ .openMs | int64 | quote }}
+{{- end }}
+{{- if not (kindIs "invalid" .maxOpenMs) }}
+BREAKER_MAX_OPEN_MS: {{ .maxOpenMs | int64 | quote }}
+{{- end }}
+{{- end }}
 {{- with $c.retry }}
 {{- if not (kindIs "invalid" .baseDelayMs) }}
 RETRY_BASE_DELAY_MS: {{ .baseDelayMs | int64 | quote }}

@@ -58,6 +58,8 @@ describe('the settings table and the files that restate it', () => {
     it('renders the worker settings from values (the template was parsed)', () => {
       expect(mapped.get('MAX_IN_FLIGHT')).toEqual(['maxInFlight']);
       expect(mapped.get('RETRY_BASE_DELAY_MS')).toEqual(['retry', 'baseDelayMs']);
+      expect(mapped.get('KAFKA_SESSION_TIMEOUT_MS')).toEqual(['kafka', 'consumer', 'sessionTimeoutMs']);
+      expect(mapped.get('BREAKER_FAULT_RATIO')).toEqual(['breaker', 'faultRatio']);
       expect(mapped.size).toBeGreaterThan(25);
     });
 
