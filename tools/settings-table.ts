@@ -4,14 +4,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SETTINGS, settingSpec, SETTING_NAMES } from '../src/config/settings';
+import { settingSpec, SETTING_NAMES } from '../src/config/settings';
 
 export const README = path.join(__dirname, '..', 'README.md');
 export const TABLES = { settings: false, 'security-settings': true } as const;
 type Table = keyof typeof TABLES;
 
 export function renderTable(table: Table): string {
-  const rows = SETTING_NAMES.filter((name) => Boolean((SETTINGS[name] as { security?: true }).security) === TABLES[table]).map((name) => {
+  const rows = SETTING_NAMES.filter((name) => Boolean(settingSpec(name).security) === TABLES[table]).map((name) => {
     const spec = settingSpec(name);
     const shown = spec.shown ?? `\`${spec.fallback ?? ''}\``;
     const bounds = spec.min !== undefined && spec.max !== undefined ? ` (${spec.min} to ${spec.max})` : spec.min !== undefined && spec.min > 1 ? ` (at least ${spec.min})` : '';

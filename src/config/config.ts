@@ -4,18 +4,13 @@ import { parseTiers, type RetryTier } from '../retry/tiers';
 import { TOPIC_CONTRACT, TOPIC_ROLES, topicNamesFrom, type TopicNames } from '../events/contract';
 import { ConfigError, EnvSettings, KafkaConnection, ReadOptions, readKafkaConnection, readRegistryConnection, RegistryConnection } from './connection';
 import type { TopicLayout } from '../app/topics';
-import { SETTINGS, workerSchema, type WorkerEnv } from './settings';
+import { workerSchema, type WorkerEnv } from './settings';
 import { unknownVariables } from './environment';
 
 export { ConfigError };
 
 // Topic names: every one is configurable, variables and defaults are the event contract's.
 export type { TopicNames, TopicRole } from '../events/contract';
-
-/** One delay topic per tier, `<TOPIC_RETRY>.<label>`; see src/retry/tiers.ts. */
-export const DEFAULT_RETRY_TIERS = SETTINGS.RETRY_TIERS.fallback;
-
-type Env = WorkerEnv;
 
 export interface WorkerConfig {
   kafka: KafkaConnection & {
@@ -41,7 +36,7 @@ export interface WorkerConfig {
   liveness: { pollMs: number; progressMs: number };
   /** OpenTelemetry traces (the standard OTEL_* variables); undefined: off. */
   tracing: TracingSettings | undefined;
-  logLevel: Env['LOG_LEVEL'];
+  logLevel: WorkerEnv['LOG_LEVEL'];
   logSuccessShare: number;
   httpPort: number;
   /** Variables that look like settings but are none (typos); logged at start, not fatal. */
@@ -184,7 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: ReadOp
 }
 
 /** Relations between settings that each look valid on their own. */
-function crossChecks(value: Env): string[] {
+function crossChecks(value: WorkerEnv): string[] {
   const problems: string[] = [];
   if (value.RETRY_MAX_DELAY_MS < value.RETRY_BASE_DELAY_MS) problems.push('RETRY_MAX_DELAY_MS: must be at least RETRY_BASE_DELAY_MS');
   if (value.API_CONCURRENCY_INITIAL < value.API_CONCURRENCY_MIN) problems.push('API_CONCURRENCY_INITIAL: must be at least API_CONCURRENCY_MIN');

@@ -1,4 +1,4 @@
-import { SETTINGS, SETTING_NAMES, type SettingName } from './settings';
+import { settingSpec, SETTING_NAMES, type SettingName } from './settings';
 
 /**
  * The environment as the settings table sees it: the variables that look like settings but are
@@ -6,7 +6,7 @@ import { SETTINGS, SETTING_NAMES, type SettingName } from './settings';
  * retries instead of 3), and the reverse, typed settings turned into an environment.
  */
 
-const KNOWN = new Set<string>(SETTING_NAMES.flatMap((name) => ((SETTINGS[name] as { file?: true }).file ? [name, `${name}_FILE`] : [name])));
+const KNOWN = new Set<string>(SETTING_NAMES.flatMap((name) => (settingSpec(name).file ? [name, `${name}_FILE`] : [name])));
 // Prefixes only this product uses; other variables are flagged only when close to a setting's name.
 // OTEL_* is left out: the OpenTelemetry SDK reads many more of them itself.
 const PREFIXES = ['ANTOM', 'KAFKA', 'SCHEMA', 'API', 'RETRY', 'TOPIC', 'TRANSACTION', 'TRANSACTIONAL', 'BREAKER', 'LIVENESS'];

@@ -44,7 +44,7 @@ const url = z.url({ protocol: /^https?$/ });
 const topic = (role: TopicRole, doc: string) => text(TOPIC_CONTRACT[role].topic, doc);
 
 // The variables and default names are the event contract's (a unit test holds the keys to it).
-export const TOPIC_SETTINGS = {
+const TOPIC_SETTINGS = {
   TOPIC_REQUESTED: topic('requested', '`CaptureRequested` events, keyed by captureRequestId'),
   TOPIC_SUCCEEDED: topic('succeeded', '`CaptureSucceeded` outcomes'),
   TOPIC_FAILED: topic('failed', '`CaptureFailed` outcomes'),

@@ -52,7 +52,6 @@ export class CaptureWorker {
   private lifecycle: Lifecycle = 'created';
   private crashed: Error | undefined;
   private readonly admission: AdmissionContext;
-  private readonly heartbeatMs: number;
   /** Last time a record settled, or work began after the window was empty (see liveness). */
   private lastProgressAt = Date.now();
   private readonly releaseSlot = () => {
@@ -65,11 +64,10 @@ export class CaptureWorker {
     const { config, kafka, logger } = o;
     this.metrics = o.metrics ?? new WorkerMetrics();
     this.window = new InFlightWindow(config.maxInFlight);
-    this.heartbeatMs = config.kafka.consumer.heartbeatIntervalMs;
     const retrySources = new Map<string, RetryTier | null>([[config.topics.retry, null], ...config.retry.tiers.map((tier) => [tier.topic, tier] as const)]);
     this.admission = {
       window: this.window,
-      heartbeatMs: this.heartbeatMs,
+      heartbeatMs: config.kafka.consumer.heartbeatIntervalMs,
       retry: config.retry,
       retrySources,
       running: () => this.lifecycle === 'running',
@@ -251,7 +249,7 @@ export class CaptureWorker {
   private async ownerOf(topic: string, partition: number, heartbeat: () => Promise<void>): Promise<PartitionOwner | undefined> {
     const opening = this.registry.owner(topic, partition);
     for (;;) {
-      const owner = await Promise.race([opening, sleep(this.heartbeatMs).then(() => 'waiting' as const)]);
+      const owner = await Promise.race([opening, sleep(this.admission.heartbeatMs).then(() => 'waiting' as const)]);
       if (owner !== 'waiting') return owner;
       await heartbeat();
     }
